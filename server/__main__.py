@@ -1,0 +1,177 @@
+"""The ``clinitrack`` command: serve, migrate, seed, createuser, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from server.config import ConfigError, Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration error: {exc}") from None
+
+
+def _run(coro_fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
+    """Run an async command with the database pool open, turning domain errors into plain messages."""
+
+    @wraps(coro_fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        settings = _settings()
+
+        async def main() -> T:
+            from server.db import close_pool, start_pool
+
+            await start_pool(2)
+            try:
+                return await coro_fn(*args, **kwargs)
+            finally:
+                await close_pool()
+
+        from server.errors import DomainError
+
+        try:
+            return asyncio.run(main())
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot reach the database: {exc}") from None
+        finally:
+            del settings
+
+    return wrapper
+
+
+@click.group(help="clinitrack: inventory and infection-control tracking for outpatient clinics.")
+def cli() -> None:
+    _settings()
+
+
+@cli.command(help="Apply database migrations (safe to repeat).")
+@_run
+async def migrate() -> None:
+    from server.db import pending_migrations, run_migrations
+
+    before = await pending_migrations()
+    await run_migrations()
+    click.echo(f"migrations: {len([m for m in before if ':' in m]) or 'all'} applied, database is current")
+
+
+@cli.command(help="Start the web service (runs migrations first).")
+@click.option("--host", default=None, help="Bind address (default CLINITRACK_HOST).")
+@click.option("--port", type=int, default=None, help="Port (default CLINITRACK_PORT).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default CLINITRACK_WORKERS).")
+@click.option("--no-migrate", is_flag=True, help="Do not run migrations before starting.")
+def serve(host: str | None, port: int | None, workers: int | None, no_migrate: bool) -> None:
+    import uvicorn
+
+    settings = _settings()
+    if workers and workers > 1 and not settings.is_postgres:
+        raise click.ClickException("--workers: several workers need PostgreSQL (CLINITRACK_DATABASE_URL)")
+    if not no_migrate:
+        migrate.callback()  # type: ignore[misc]
+    host, port = host or settings.host, port or settings.port
+    click.echo(f"clinitrack is listening on http://{host}:{port}/  (Ctrl+C stops it)")
+    uvicorn.run(
+        "server.asgi:app", host=host, port=port, workers=workers or settings.workers,
+        log_level=settings.log_level, proxy_headers=True, server_header=False,
+    )
+
+
+@cli.group(help="Load data sets from seeds/.")
+def seed() -> None:
+    pass
+
+
+@seed.command(name="demo", help="Load the demo clinic (idempotent) and print its logins.")
+@_run
+async def seed_demo() -> None:
+    from server.clock import utcnow
+    from server.seed import seed as load
+
+    for result in await load("demo", now=utcnow()):
+        click.echo(f"{result.site_name} (site {result.site_id}): {result.created} records added")
+        for login in result.logins:
+            click.echo(f"  {login.role:<10} username {login.username:<10} password {login.password}")
+
+
+@cli.command(help="Create an account; the password is asked for, or read from stdin with --password-stdin.")
+@click.argument("username")
+@click.option("--display-name", default=None, help="Name shown in the app (default: the username).")
+@click.option("--superuser", is_flag=True, help="System administrator: manages every site and account.")
+@click.option("--site", "site_id", type=int, default=None, help="Also give a role at this site id.")
+@click.option("--role", type=click.Choice(["assistant", "manager", "inspector", "admin"]), default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def createuser(
+    username: str, display_name: str | None, superuser: bool, site_id: int | None, role: str | None,
+    password_stdin: bool,
+) -> None:
+    if (site_id is None) != (role is None):
+        raise click.UsageError("--site and --role go together")
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    @_run
+    async def create() -> None:
+        from server.clock import utcnow
+        from server.core import service
+        from server.core.auth import SYSTEM
+        from server.core.rules import Role
+        from server.core.schemas import MemberAdd, UserCreate
+
+        user = await service.create_user(
+            SYSTEM, UserCreate(username=username, display_name=display_name or username,
+                               password=password, is_superuser=superuser), now=utcnow(),
+        )
+        click.echo(f"created {user.username} (id {user.id}{', system administrator' if superuser else ''})")
+        if site_id is not None and role is not None:
+            await service.add_member(SYSTEM, site_id, MemberAdd(username=user.username, role=Role(role)),
+                                     now=utcnow())
+            click.echo(f"gave {user.username} the {role} role at site {site_id}")
+
+    create()
+
+
+@cli.group(help="The tamper-evident audit chain.")
+def audit() -> None:
+    pass
+
+
+@audit.command(name="verify", help="Recompute every hash chain; exit 1 at the first broken event.")
+@click.option("--site", "site_id", type=int, default=None, help="Only this site's chain.")
+@_run
+async def audit_verify(site_id: int | None) -> None:
+    from server.core import audit as chain
+
+    statuses = await chain.verify_all([site_id] if site_id is not None else None)
+    total = sum(s.events for s in statuses)
+    broken = [s for s in statuses if not s.ok]
+    for s in broken:
+        click.echo(f"BROKEN {s.chain} at seq {s.first_broken_seq}: {s.reason}")
+    if broken:
+        sys.exit(1)
+    click.echo(f"OK {total} events in {len(statuses)} chain(s)")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:  # raised while Piccolo loads its configuration
+        click.echo(f"Error: configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

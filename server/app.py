@@ -1,0 +1,115 @@
+"""The Litestar application: create_app(settings) wires features, errors, security and the client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.types import Message, Scope
+
+from server.config import Settings
+from server.core.permissions import PUBLIC_OPT, AuthMiddleware, is_public, route_access
+from server.core.routes import ROUTES as CORE_ROUTES
+from server.db import close_pool, prepare_engine, start_pool
+from server.errors import EXCEPTION_HANDLERS
+from server.health import HealthController
+from server.http import DEPENDENCIES
+
+MOBILE_WEB = Path(__file__).resolve().parent.parent / "mobile_web"
+SCHEMA_PATH = "/schema"
+CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; worker-src 'self'; "
+    "manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "permissions-policy": "camera=(self), microphone=(), geolocation=()",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+log = logging.getLogger("clinitrack")
+
+
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in SECURITY_HEADERS.items():
+            if name not in headers:
+                headers[name] = value
+        if scope.get("path", "").startswith("/api/"):
+            headers.setdefault("cache-control", "no-store")
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await prepare_engine()
+        await start_pool(settings.pool_size)
+        scheduler = None
+        if settings.scheduler_enabled:
+            from server.scheduler import build_scheduler
+
+            scheduler = build_scheduler()
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await close_pool()
+
+    return lifespan
+
+
+def check_every_route_declares_access(app: Litestar) -> None:
+    """Deny by default: a route with no declared access is a bug, caught at start-up."""
+    missing = []
+    for route in app.routes:
+        if route.path.startswith(SCHEMA_PATH):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            if not is_public(handler) and not route_access(handler):
+                missing.append(f"{route.path} ({handler.handler_name})")
+    if missing:
+        raise RuntimeError("routes without declared access: " + ", ".join(sorted(missing)))
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    static = create_static_files_router(
+        path="/", directories=[MOBILE_WEB], html_mode=True, opt={PUBLIC_OPT: True},
+        include_in_schema=False, name="mobile_web",
+    )
+    app = Litestar(
+        route_handlers=[HealthController, *CORE_ROUTES, static],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[DefineMiddleware(AuthMiddleware, exclude=[f"^{SCHEMA_PATH}"], exclude_from_auth_key=PUBLIC_OPT)],
+        before_send=[add_security_headers],
+        lifespan=[_lifespan(settings)],
+        openapi_config=OpenAPIConfig(
+            title="clinitrack", version="0.1.0", path=SCHEMA_PATH,
+            description="Inventory and infection-control tracking for outpatient clinics.",
+            render_plugins=[ScalarRenderPlugin()],
+        ),
+        response_cache_config=ResponseCacheConfig(),
+        request_max_body_size=1_048_576,
+        debug=False,
+    )
+    app.state.settings = settings
+    check_every_route_declares_access(app)
+    return app

@@ -1,0 +1,1 @@
+"""Core: sites, locations, people, sessions, API tokens, the audit chain and exactly-once writes."""

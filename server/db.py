@@ -1,0 +1,105 @@
+"""Engine helpers shared by every feature: write transactions, start-up and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import Finder
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+# One lock per event loop: SQLite allows one writer, and queuing writers here
+# (instead of in SQLite's busy handler) keeps tail latency low and avoids the
+# aiosqlite thread leak when a waiting task is cancelled.
+_sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def engine() -> Engine:
+    db: Engine = Finder().get_engine()
+    return db
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+def _write_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_write_locks.get(loop)
+    if lock is None:
+        lock = _sqlite_write_locks[loop] = asyncio.Lock()
+    return lock
+
+
+def in_transaction() -> bool:
+    db = engine()
+    return db.current_transaction.get() is not None
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """Every write goes through here: IMMEDIATE on SQLite, a plain transaction on PostgreSQL.
+
+    Nested calls join the outer transaction.
+    """
+    db = engine()
+    if db.current_transaction.get() is not None:
+        yield
+        return
+    if isinstance(db, SQLiteEngine):
+        async with _write_lock(), db.transaction(transaction_type=TransactionType.immediate):
+            yield
+    else:
+        async with db.transaction():
+            yield
+
+
+async def prepare_engine() -> None:
+    """Per-database settings that must hold before the first write."""
+    db = engine()
+    if isinstance(db, SQLiteEngine):
+        # WAL lets readers work while a write is in progress; it persists in the file.
+        await db.run_ddl("PRAGMA journal_mode=WAL")
+
+
+async def start_pool(max_size: int) -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.start_connection_pool(min_size=1, max_size=max_size)
+
+
+async def close_pool() -> None:
+    db = engine()
+    if isinstance(db, PostgresEngine):
+        await db.close_connection_pool()
+
+
+async def pending_migrations() -> list[str]:
+    """Migration ids on disk that the database has not run yet."""
+    manager = BaseMigrationManager()
+    pending: list[str] = []
+    if not await Migration.table_exists().run():
+        return ["(no migration table)"]
+    for app_config in Finder().get_app_configs():
+        on_disk = manager.get_migration_ids(
+            manager.get_migration_modules(app_config.resolved_migrations_folder_path)
+        )
+        ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
+        pending.extend(f"{app_config.app_name}:{mid}" for mid in on_disk if mid not in ran)
+    return pending
+
+
+async def run_migrations() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    await prepare_engine()
+    response = await run_forwards(app_name="all", migration_id="all", fake=False)
+    if not response.success:
+        raise RuntimeError(f"migrations failed: {response.message}")
