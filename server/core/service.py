@@ -11,6 +11,7 @@ import msgspec
 from server.core import audit
 from server.core.auth import TOKEN_PREFIX, Principal, checked_new_password, secret_digest
 from server.core.rules import (
+    LocationKind,
     Role,
     can_grant,
     new_label_code,
@@ -114,7 +115,7 @@ async def update_site(principal: Principal, site_id: int, data: SiteUpdate, *, n
 
 def _location(row: dict[str, Any]) -> LocationRead:
     return LocationRead(
-        id=row["id"], site_id=row["site"], name=row["name"], kind=row["kind"],
+        id=row["id"], site_id=row["site"], name=row["name"], kind=LocationKind(row["kind"]),
         label_code=row["label_code"], active=row["active"],
     )
 
@@ -250,7 +251,7 @@ async def update_user(principal: Principal, user_id: int, data: UserUpdate, *, n
 def _member(row: dict[str, Any]) -> MemberRead:
     return MemberRead(
         user_id=row["user"], username=row["user.username"], display_name=row["user.display_name"],
-        site_id=row["site"], role=row["role"], active=row["user.active"],
+        site_id=row["site"], role=Role(row["role"]), active=row["user.active"],
     )
 
 
@@ -379,7 +380,7 @@ async def reset_password(
 
 def _token(row: dict[str, Any]) -> TokenRead:
     return TokenRead(
-        id=row["id"], name=row["name"], prefix=row["prefix"], site_id=row["site"], role=row["role"],
+        id=row["id"], name=row["name"], prefix=row["prefix"], site_id=row["site"], role=Role(row["role"]),
         created_at=row["created_at"], expires_at=row["expires_at"], revoked_at=row["revoked_at"],
     )
 

@@ -8,7 +8,7 @@ from litestar.params import Parameter
 from server.core import audit
 from server.core.schemas import AuditChainRead, AuditEventPage, AuditEventRead
 from server.core.permissions import read_site, superuser
-from server.schemas import Id
+from server.schemas import PathId
 
 
 def _status(s: audit.ChainStatus) -> AuditChainRead:
@@ -22,7 +22,7 @@ class AuditController(Controller):
 
     @get("/sites/{site_id:int}/audit/status", guards=[read_site], summary="Is this site's record intact?",
          description="Recomputes the site's hash chain and names the first broken event, if any.")
-    async def site_status(self, site_id: Id) -> AuditChainRead:
+    async def site_status(self, site_id: PathId) -> AuditChainRead:
         return _status(await audit.verify_chain(audit.chain_for(site_id)))
 
     @get("/audit/status", guards=[superuser], summary="Are all records intact?",
@@ -34,7 +34,7 @@ class AuditController(Controller):
          description="Oldest first, 100 at a time; pass next_after as after for the next page.")
     async def site_events(
         self,
-        site_id: Id,
+        site_id: PathId,
         after: Annotated[int, Parameter(ge=0, le=2**62, description="Last seq already seen.")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> AuditEventPage:

@@ -24,7 +24,7 @@ from server.core.schemas import (
     UserUpdate,
 )
 from server.http import Caller, IdempotencyKey, once
-from server.schemas import Id
+from server.schemas import PathId
 
 # A replayed token creation never repeats the secret: it was shown once and is not stored.
 TOKEN_SHOWN_ONCE = "(shown once; revoke this token and create a new one if it was lost)"
@@ -50,7 +50,7 @@ class UserController(Controller):
     @patch("/{user_id:int}", summary="Change an account",
            description="Display name, or deactivate (signs the person out everywhere).")
     async def update_user(
-        self, request: Request[Any, Any, Any], principal: Caller, user_id: Id, data: JSONBody[UserUpdate],
+        self, request: Request[Any, Any, Any], principal: Caller, user_id: PathId, data: JSONBody[UserUpdate],
         idempotency_key: IdempotencyKey,
     ) -> UserRead:
         return await once(request, idempotency_key, principal, UserRead,
@@ -62,13 +62,13 @@ class MemberController(Controller):
     tags = ["people"]
 
     @get("/", guards=[manage_site], summary="People at a site", description="Managers and admins.")
-    async def list_members(self, site_id: Id) -> list[MemberRead]:
+    async def list_members(self, site_id: PathId) -> list[MemberRead]:
         return await service.list_members(site_id)
 
     @post("/", guards=[admin_site], summary="Add a person to a site",
           description="An existing username, or a new account when display_name and password are given.")
     async def add_member(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, data: JSONBody[MemberAdd],
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, data: JSONBody[MemberAdd],
         idempotency_key: IdempotencyKey,
     ) -> MemberRead:
         return await once(request, idempotency_key, principal, MemberRead,
@@ -76,7 +76,7 @@ class MemberController(Controller):
 
     @put("/{user_id:int}", guards=[admin_site], summary="Set a person's role at a site")
     async def set_role(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, user_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, user_id: PathId,
         data: JSONBody[MemberSet], idempotency_key: IdempotencyKey,
     ) -> MemberRead:
         return await once(request, idempotency_key, principal, MemberRead,
@@ -85,7 +85,7 @@ class MemberController(Controller):
     @delete("/{user_id:int}", guards=[admin_site], summary="Remove a person from a site", status_code=200,
             description="Their past records stay; a site keeps at least one admin.")
     async def remove_member(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, user_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, user_id: PathId,
         idempotency_key: IdempotencyKey,
     ) -> MemberRead:
         return await once(request, idempotency_key, principal, MemberRead,
@@ -94,7 +94,7 @@ class MemberController(Controller):
     @post("/{user_id:int}/password", guards=[admin_site], summary="Reset a person's password",
           status_code=200, description="Signs them out everywhere.")
     async def reset_password(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, user_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, user_id: PathId,
         data: JSONBody[PasswordReset], idempotency_key: IdempotencyKey,
     ) -> MemberRead:
         return await once(request, idempotency_key, principal, MemberRead,
@@ -108,13 +108,13 @@ class TokenController(Controller):
     guards = [admin_site]
 
     @get("/", summary="API tokens of a site")
-    async def list_tokens(self, site_id: Id) -> list[TokenRead]:
+    async def list_tokens(self, site_id: PathId) -> list[TokenRead]:
         return await service.list_tokens(site_id)
 
     @post("/", summary="Create an API token",
           description="The token is shown once; only its hash is stored. It acts at this site with this role.")
     async def create_token(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, data: JSONBody[TokenCreate],
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, data: JSONBody[TokenCreate],
         idempotency_key: IdempotencyKey,
     ) -> TokenCreated:
         settings: Settings = request.app.state.settings
@@ -125,7 +125,7 @@ class TokenController(Controller):
 
     @delete("/{token_id:int}", summary="Revoke an API token", status_code=200)
     async def revoke_token(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, token_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, token_id: PathId,
         idempotency_key: IdempotencyKey,
     ) -> TokenRead:
         return await once(request, idempotency_key, principal, TokenRead,

@@ -11,7 +11,7 @@ from server.core.auth import Principal
 from server.core.permissions import admin_site, manage_site, read_site, signed_in, superuser
 from server.core.schemas import LocationCreate, LocationRead, LocationUpdate, SiteCreate, SiteRead, SiteUpdate
 from server.http import Caller, IdempotencyKey, once
-from server.schemas import Id
+from server.schemas import PathId
 
 
 class SiteController(Controller):
@@ -32,13 +32,13 @@ class SiteController(Controller):
                           lambda: service.create_site(principal, data, now=utcnow()))
 
     @get("/{site_id:int}", guards=[read_site], summary="One site")
-    async def get_site(self, site_id: Id) -> SiteRead:
+    async def get_site(self, site_id: PathId) -> SiteRead:
         return await service.get_site(site_id)
 
     @patch("/{site_id:int}", guards=[admin_site], summary="Change a site",
            description="Name, province, time zone or active flag; site admins.")
     async def update_site(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, data: JSONBody[SiteUpdate],
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, data: JSONBody[SiteUpdate],
         idempotency_key: IdempotencyKey,
     ) -> SiteRead:
         return await once(request, idempotency_key, principal, SiteRead,
@@ -52,27 +52,27 @@ class LocationController(Controller):
     @get("/", guards=[read_site], summary="Locations of a site",
          description="Fridges, freezers, cabinets, rooms and supply rooms, with their label codes.")
     async def list_locations(
-        self, site_id: Id,
+        self, site_id: PathId,
         include_inactive: Annotated[bool, Parameter(description="Also list retired locations.")] = False,
     ) -> list[LocationRead]:
         return await service.list_locations(site_id, include_inactive=include_inactive)
 
     @post("/", guards=[manage_site], summary="Add a location", description="Managers and admins.")
     async def create_location(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId,
         data: JSONBody[LocationCreate], idempotency_key: IdempotencyKey,
     ) -> LocationRead:
         return await once(request, idempotency_key, principal, LocationRead,
                           lambda: service.create_location(principal, site_id, data, now=utcnow()))
 
     @get("/{location_id:int}", guards=[read_site], summary="One location")
-    async def get_location(self, site_id: Id, location_id: Id) -> LocationRead:
+    async def get_location(self, site_id: PathId, location_id: PathId) -> LocationRead:
         return await service.get_location(site_id, location_id)
 
     @patch("/{location_id:int}", guards=[manage_site], summary="Change a location",
            description="Rename, change its kind, or retire it (active=false); history is kept.")
     async def update_location(
-        self, request: Request[Any, Any, Any], principal: Caller, site_id: Id, location_id: Id,
+        self, request: Request[Any, Any, Any], principal: Caller, site_id: PathId, location_id: PathId,
         data: JSONBody[LocationUpdate], idempotency_key: IdempotencyKey,
     ) -> LocationRead:
         return await once(request, idempotency_key, principal, LocationRead,

@@ -1,0 +1,127 @@
+"""The real thing: `clinitrack` commands in subprocesses, and the served app over TCP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+DEMO = {"assistant": "demo-assistant", "manager": "demo-manager-1", "inspector": "demo-inspector",
+        "admin": "demo-admin-123"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "server", *args], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+
+
+@contextmanager
+def serving(env: dict[str, str], *args: str) -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port), *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"service did not start: {proc.stdout.read() if proc.stdout else ''}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("the service did not stop within 20 s of SIGTERM") from None
+
+
+def _env(tmp_path: Path, *, postgres: bool, engine_name: str) -> dict[str, str]:
+    env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp_path), "CLINITRACK_SCHEDULER": "on"}
+    env.pop("CLINITRACK_SECRET_KEY", None)
+    if not postgres:
+        env.pop("CLINITRACK_DATABASE_URL", None)
+    assert postgres == (engine_name == "postgres")
+    return env
+
+
+def test_fresh_install_migrate_seed_serve_and_every_demo_user_signs_in(tmp_path: Path, engine_name: str) -> None:
+    postgres = engine_name == "postgres"
+    env = _env(tmp_path, postgres=postgres, engine_name=engine_name)
+    assert _cli(env, "migrate").returncode == 0
+    seeded = _cli(env, "seed", "demo")
+    assert seeded.returncode == 0, seeded.stderr
+    for username, password in DEMO.items():
+        assert f"username {username}" in seeded.stdout and password in seeded.stdout
+    again = _cli(env, "seed", "demo")
+    assert "0 records added" in again.stdout
+    if not postgres:
+        assert (tmp_path / "secret_key").exists() and (tmp_path / "clinitrack.sqlite3").exists()
+    workers = ["--workers", "2"] if postgres else []
+    with serving(env, *workers) as base:
+        assert httpx.get(f"{base}/readyz").json()["migrations"] == "current"
+        assert httpx.get(f"{base}/api/me").status_code == 401
+        for username, password in DEMO.items():
+            with httpx.Client(base_url=base) as c:
+                resp = c.post("/api/auth/login", json={"username": username, "password": password})
+                assert resp.status_code == 200, resp.text
+                me = c.get("/api/me").json()
+                assert me["memberships"][0]["role"] == username
+                assert me["memberships"][0]["site_name"] == "Maple Grove Family Practice"
+        with httpx.Client(base_url=base) as c:
+            csrf = c.post("/api/auth/login", json={"username": "inspector", "password": DEMO["inspector"]}
+                          ).json()["csrf_token"]
+            site = c.get("/api/me").json()["memberships"][0]["site_id"]
+            write = c.post(f"/api/sites/{site}/locations", json={"name": "X", "kind": "room"},
+                           headers={"X-CSRF-Token": csrf, "Idempotency-Key": "4c0e2a1e-7c2d-4b7e-9a55-1d2f3e4a5b6c"})
+            assert write.status_code == 403
+        assert "text/html" in httpx.get(f"{base}/").headers["content-type"]
+    verify = _cli(env, "audit", "verify")
+    assert verify.returncode == 0 and verify.stdout.startswith("OK ")
+
+
+def test_readyz_reports_pending_migrations(tmp_path: Path) -> None:
+    env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp_path), "CLINITRACK_SCHEDULER": "off"}
+    env.pop("CLINITRACK_DATABASE_URL", None)
+    with serving(env, "--no-migrate") as base:
+        resp = httpx.get(f"{base}/readyz")
+        assert resp.status_code == 503
+        assert resp.json()["code"] == "migrations_pending"
+        assert httpx.get(f"{base}/healthz").status_code == 200
+
+
+def test_createuser_from_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ}
+    result = subprocess.run([sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
+                            input="a-long-secret-pw\n", capture_output=True, text=True, env=env, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert "created night-nurse" in result.stdout
+    dup = subprocess.run([sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
+                         input="a-long-secret-pw\n", capture_output=True, text=True, env=env, timeout=60,
+                         check=False)
+    assert dup.returncode != 0
+    assert "is taken" in dup.stderr
+    weak = subprocess.run([sys.executable, "-m", "server", "createuser", "day-nurse", "--password-stdin"],
+                          input="short\n", capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
