@@ -83,8 +83,13 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     host, port = host or settings.host, port or settings.port
     click.echo(f"clinitrack is listening on http://{host}:{port}/  (Ctrl+C stops it)")
     uvicorn.run(
-        "server.asgi:app", host=host, port=port, workers=workers or settings.workers,
-        log_level=settings.log_level, proxy_headers=True, server_header=False,
+        "server.asgi:app",
+        host=host,
+        port=port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        server_header=False,
     )
 
 
@@ -113,7 +118,11 @@ async def seed_demo() -> None:
 @click.option("--role", type=click.Choice(["assistant", "manager", "inspector", "admin"]), default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def createuser(
-    username: str, display_name: str | None, superuser: bool, site_id: int | None, role: str | None,
+    username: str,
+    display_name: str | None,
+    superuser: bool,
+    site_id: int | None,
+    role: str | None,
     password_stdin: bool,
 ) -> None:
     if (site_id is None) != (role is None):
@@ -132,13 +141,20 @@ def createuser(
         from server.core.schemas import MemberAdd, UserCreate
 
         user = await service.create_user(
-            SYSTEM, UserCreate(username=username, display_name=display_name or username,
-                               password=password, is_superuser=superuser), now=utcnow(),
+            SYSTEM,
+            UserCreate(
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                is_superuser=superuser,
+            ),
+            now=utcnow(),
         )
         click.echo(f"created {user.username} (id {user.id}{', system administrator' if superuser else ''})")
         if site_id is not None and role is not None:
-            await service.add_member(SYSTEM, site_id, MemberAdd(username=user.username, role=Role(role)),
-                                     now=utcnow())
+            await service.add_member(
+                SYSTEM, site_id, MemberAdd(username=user.username, role=Role(role)), now=utcnow()
+            )
             click.echo(f"gave {user.username} the {role} role at site {site_id}")
 
     create()

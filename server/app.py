@@ -89,20 +89,30 @@ def check_every_route_declares_access(app: Litestar) -> None:
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     static = create_static_files_router(
-        path="/", directories=[MOBILE_WEB], html_mode=True, opt={PUBLIC_OPT: True},
-        include_in_schema=False, name="mobile_web",
+        path="/",
+        directories=[MOBILE_WEB],
+        html_mode=True,
+        opt={PUBLIC_OPT: True},
+        include_in_schema=False,
+        name="mobile_web",
     )
     app = Litestar(
         route_handlers=[HealthController, *CORE_ROUTES, static],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[DefineMiddleware(AuthMiddleware, exclude=[f"^{SCHEMA_PATH}"], exclude_from_auth_key=PUBLIC_OPT)],
+        middleware=[
+            DefineMiddleware(AuthMiddleware, exclude=[f"^{SCHEMA_PATH}"], exclude_from_auth_key=PUBLIC_OPT)
+        ],
         before_send=[add_security_headers],
         lifespan=[_lifespan(settings)],
         openapi_config=OpenAPIConfig(
-            title="clinitrack", version="0.1.0", path=SCHEMA_PATH,
+            title="clinitrack",
+            version="0.1.0",
+            path=SCHEMA_PATH,
             description="Inventory and infection-control tracking for outpatient clinics.",
             render_plugins=[ScalarRenderPlugin()],
         ),

@@ -6,6 +6,8 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
@@ -21,8 +23,10 @@ _sqlite_write_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asynci
 )
 
 
-def engine() -> Engine:
-    db: Engine = Finder().get_engine()
+def engine() -> Engine[Any]:
+    db = Finder().get_engine()
+    if db is None:
+        raise RuntimeError("Piccolo found no engine: is PICCOLO_CONF set to server.piccolo_conf?")
     return db
 
 

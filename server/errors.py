@@ -13,10 +13,10 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
-    SerializationException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -174,9 +174,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if status >= 500:
         log.error("HTTP %s on %s: %s", status, request.url.path, detail)
         code, title, detail = "internal_error", "Something went wrong", "Something went wrong on our side."
-    return problem(
-        status, code, title, detail, instance=request.url.path, fields=fields, headers=exc.headers
-    )
+    return problem(status, code, title, detail, instance=request.url.path, fields=fields, headers=exc.headers)
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:

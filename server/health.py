@@ -23,17 +23,23 @@ class HealthController(Controller):
     async def healthz(self) -> dict[str, str]:
         return {"status": "ok"}
 
-    @get("/readyz", summary="Can the service take traffic?",
-         description="503 when the database is unreachable or migrations have not all run.")
+    @get(
+        "/readyz",
+        summary="Can the service take traffic?",
+        description="503 when the database is unreachable or migrations have not all run.",
+    )
     async def readyz(self) -> Response[dict[str, object]]:
         try:
             await Site.raw("SELECT 1")
             pending = await pending_migrations()
         except Exception as exc:  # the probe must answer, whatever the database does
             log.warning("readiness: database unreachable: %s", exc)
-            return problem(503, "database_unavailable", "Not ready",
-                           "The database cannot be reached.")  # type: ignore[return-value]
+            return problem(503, "database_unavailable", "Not ready", "The database cannot be reached.")  # type: ignore[return-value]
         if pending:
-            return problem(503, "migrations_pending", "Not ready",  # type: ignore[return-value]
-                           f"{len(pending)} migration(s) have not run: run 'clinitrack migrate'.")
+            return problem(
+                503,
+                "migrations_pending",
+                "Not ready",  # type: ignore[return-value]
+                f"{len(pending)} migration(s) have not run: run 'clinitrack migrate'.",
+            )
         return Response({"status": "ready", "database": "ok", "migrations": "current"})

@@ -52,7 +52,19 @@ async def once(
     settings: Settings = request.app.state.settings
     raw = await request.body()
     body = json.loads(raw) if raw else None
-    print_ = fingerprint(secret_key=settings.secret_key, actor=principal.actor, method=request.method,
-                         path=request.url.path, body=body)
-    return await run_once(key, actor=principal.actor, print_=print_, result_type=result_type,
-                          now=utcnow(), write=write, stored=stored)
+    print_ = fingerprint(
+        secret_key=settings.secret_key,
+        actor=principal.actor,
+        method=request.method,
+        path=request.url.path,
+        body=body,
+    )
+    return await run_once(
+        key,
+        actor=principal.actor,
+        print_=print_,
+        result_type=result_type,
+        now=utcnow(),
+        write=write,
+        stored=stored,
+    )

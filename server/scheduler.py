@@ -23,6 +23,13 @@ async def housekeeping() -> None:
 
 def build_scheduler() -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(housekeeping, "interval", minutes=15, id="housekeeping", coalesce=True,
-                      max_instances=1, misfire_grace_time=300)
+    scheduler.add_job(
+        housekeeping,
+        "interval",
+        minutes=15,
+        id="housekeeping",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=300,
+    )
     return scheduler

@@ -41,7 +41,7 @@ async def _site(spec: dict[str, Any], now: datetime) -> tuple[int, bool]:
 
 
 async def load_clinic(path: Path, *, now: datetime) -> SeedResult:
-    data = json.loads(path.read_text(encoding="utf-8"))
+    data = json.loads(path.read_text(encoding="utf-8"))  # noqa: ASYNC240  (a small file, read once by the CLI)
     site_id, made_site = await _site(data["site"], now)
     created = int(made_site)
     for spec in data.get("locations", []):
@@ -57,16 +57,21 @@ async def load_clinic(path: Path, *, now: datetime) -> SeedResult:
         if user is None:
             made = await service.create_user(
                 SYSTEM,
-                UserCreate(username=username, display_name=spec["display_name"], password=spec["password"],
-                           is_superuser=bool(spec.get("superuser", False))),
+                UserCreate(
+                    username=username,
+                    display_name=spec["display_name"],
+                    password=spec["password"],
+                    is_superuser=bool(spec.get("superuser", False)),
+                ),
                 now=now,
             )
             user_id, created = made.id, created + 1
         else:
             user_id = int(user["id"])
         if not await Membership.exists().where((Membership.site == site_id) & (Membership.user == user_id)):
-            await service.add_member(SYSTEM, site_id, MemberAdd(username=username, role=Role(spec["role"])),
-                                     now=now)
+            await service.add_member(
+                SYSTEM, site_id, MemberAdd(username=username, role=Role(spec["role"])), now=now
+            )
             created += 1
         logins.append(Login(username, spec["password"], spec["role"]))
     return SeedResult(site_id, data["site"]["name"], created, logins)

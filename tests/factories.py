@@ -20,22 +20,35 @@ Client = httpx.AsyncClient
 
 
 async def make_site(name: str = "Test Clinic", timezone: str = "America/Toronto") -> int:
-    site = await service.create_site(SYSTEM, SiteCreate(name=name, province="ON", timezone=timezone), now=utcnow())
+    site = await service.create_site(
+        SYSTEM, SiteCreate(name=name, province="ON", timezone=timezone), now=utcnow()
+    )
     return site.id
 
 
-async def make_user(username: str, *, site_id: int | None = None, role: Role | None = None,
-                    superuser: bool = False, password: str = PASSWORD) -> int:
+async def make_user(
+    username: str,
+    *,
+    site_id: int | None = None,
+    role: Role | None = None,
+    superuser: bool = False,
+    password: str = PASSWORD,
+) -> int:
     user = await service.create_user(
-        SYSTEM, UserCreate(username=username, display_name=username.title(), password=password,
-                           is_superuser=superuser), now=utcnow(),
+        SYSTEM,
+        UserCreate(
+            username=username, display_name=username.title(), password=password, is_superuser=superuser
+        ),
+        now=utcnow(),
     )
     if site_id is not None and role is not None:
         await service.add_member(SYSTEM, site_id, MemberAdd(username=username, role=role), now=utcnow())
     return user.id
 
 
-async def make_location(site_id: int, name: str = "Exam Room 1", kind: LocationKind = LocationKind.ROOM) -> int:
+async def make_location(
+    site_id: int, name: str = "Exam Room 1", kind: LocationKind = LocationKind.ROOM
+) -> int:
     loc = await service.create_location(SYSTEM, site_id, LocationCreate(name=name, kind=kind), now=utcnow())
     return loc.id
 

@@ -79,7 +79,7 @@ async def append(
         .returning(AuditHead.seq, AuditHead.last_hash)
     )
     seq, prev_hash = int(head[0]["seq"]), str(head[0]["last_hash"])
-    fields = {
+    fields: dict[str, Any] = {
         "chain": chain,
         "seq": seq,
         "at": now,

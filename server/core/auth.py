@@ -19,7 +19,7 @@ from server.core.tables import ApiToken, AppUser, LoginFailure, Membership, Site
 from server.db import write_transaction
 from server.errors import InvalidInput, NotAuthenticated, TooManyRequests
 
-TOKEN_PREFIX = "ctk_"
+TOKEN_PREFIX = "ctk_"  # noqa: S105  (a public marker, not a secret)
 _hasher = PasswordHasher()
 
 
@@ -188,9 +188,9 @@ async def change_password(principal: Principal, current: str, new: str, *, now: 
         )
     new_hash = checked_new_password(new, principal.username)
     async with write_transaction():
-        await AppUser.update(
-            {AppUser.password_hash: new_hash, AppUser.password_changed_at: now}
-        ).where(AppUser.id == principal.user_id)
+        await AppUser.update({AppUser.password_hash: new_hash, AppUser.password_changed_at: now}).where(
+            AppUser.id == principal.user_id
+        )
         # Other devices signed in with the old password are signed out.
         await UserSession.delete().where(
             (UserSession.user == principal.user_id) & (UserSession.id != (principal.session_id or 0))

@@ -57,9 +57,9 @@ async def run_once(
         if not claimed:
             return await _replay(key, print_, result_type)
         result = await write()
-        await ClientWrite.update({ClientWrite.response: msgspec.json.encode(stored(result) if stored else result).decode()}).where(
-            ClientWrite.key == key
-        )
+        await ClientWrite.update(
+            {ClientWrite.response: msgspec.json.encode(stored(result) if stored else result).decode()}
+        ).where(ClientWrite.key == key)
         return result
 
 

@@ -30,7 +30,9 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         settings: Settings = connection.app.state.settings
         now = utcnow()
         header = connection.headers.get("authorization", "")
@@ -120,5 +122,5 @@ def route_access(handler: BaseRouteHandler) -> list[dict[str, Any]]:
 
 def is_public(handler: BaseRouteHandler) -> bool:
     # Litestar's generated OPTIONS handlers answer preflights and carry no data.
-    methods = getattr(handler, "http_methods", set())
+    methods: set[str] = getattr(handler, "http_methods", set())
     return bool(handler.opt.get(PUBLIC_OPT)) or methods == {"OPTIONS"}

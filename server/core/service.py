@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import msgspec
+from piccolo.columns import Column
 
 from server.core import audit
 from server.core.auth import TOKEN_PREFIX, Principal, checked_new_password, secret_digest
@@ -56,12 +57,21 @@ def _changes(data: msgspec.Struct) -> dict[str, Any]:
     return {k: v for k, v in msgspec.structs.asdict(data).items() if v is not None}
 
 
+def _values(changes: dict[str, Any]) -> dict[Column | str, Any]:
+    # Piccolo's update() wants Column | str keys; a dict is invariant in its key type.
+    return cast("dict[Column | str, Any]", changes)
+
+
 # --- sites --------------------------------------------------------------------------
 
 
 def _site(row: dict[str, Any]) -> SiteRead:
     return SiteRead(
-        id=row["id"], name=row["name"], province=row["province"], timezone=row["timezone"], active=row["active"]
+        id=row["id"],
+        name=row["name"],
+        province=row["province"],
+        timezone=row["timezone"],
+        active=row["active"],
     )
 
 
@@ -88,8 +98,13 @@ async def create_site(principal: Principal, data: SiteCreate, *, now: datetime) 
         ).returning(*Site.all_columns())
         site = _site(rows[0])
         await audit.append(
-            actor=principal.actor, site_id=site.id, action="site.create", entity="site",
-            entity_id=site.id, payload=msgspec.structs.asdict(site), now=now,
+            actor=principal.actor,
+            site_id=site.id,
+            action="site.create",
+            entity="site",
+            entity_id=site.id,
+            payload=msgspec.structs.asdict(site),
+            now=now,
         )
     return site
 
@@ -102,10 +117,15 @@ async def update_site(principal: Principal, site_id: int, data: SiteUpdate, *, n
     async with write_transaction():
         await get_site(site_id)
         if changes:
-            await Site.update(changes).where(Site.id == site_id)
+            await Site.update(_values(changes)).where(Site.id == site_id)
             await audit.append(
-                actor=principal.actor, site_id=site_id, action="site.update", entity="site",
-                entity_id=site_id, payload=changes, now=now,
+                actor=principal.actor,
+                site_id=site_id,
+                action="site.update",
+                entity="site",
+                entity_id=site_id,
+                payload=changes,
+                now=now,
             )
         return await get_site(site_id)
 
@@ -115,8 +135,12 @@ async def update_site(principal: Principal, site_id: int, data: SiteUpdate, *, n
 
 def _location(row: dict[str, Any]) -> LocationRead:
     return LocationRead(
-        id=row["id"], site_id=row["site"], name=row["name"], kind=LocationKind(row["kind"]),
-        label_code=row["label_code"], active=row["active"],
+        id=row["id"],
+        site_id=row["site"],
+        name=row["name"],
+        kind=LocationKind(row["kind"]),
+        label_code=row["label_code"],
+        active=row["active"],
     )
 
 
@@ -143,13 +167,23 @@ async def create_location(
         if await Location.exists().where((Location.site == site_id) & (Location.name == name)):
             raise Conflict(f"A location named {name!r} already exists here.", code="location_exists")
         rows = await Location.insert(
-            Location(site=site_id, name=name, kind=data.kind.value,
-                     label_code=new_label_code("location"), created_at=now)
+            Location(
+                site=site_id,
+                name=name,
+                kind=data.kind.value,
+                label_code=new_label_code("location"),
+                created_at=now,
+            )
         ).returning(*Location.all_columns())
         location = _location(rows[0])
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="location.create", entity="location",
-            entity_id=location.id, payload=msgspec.structs.asdict(location), now=now,
+            actor=principal.actor,
+            site_id=site_id,
+            action="location.create",
+            entity="location",
+            entity_id=location.id,
+            payload=msgspec.structs.asdict(location),
+            now=now,
         )
     return location
 
@@ -165,12 +199,19 @@ async def update_location(
         if "name" in changes and await Location.exists().where(
             (Location.site == site_id) & (Location.name == changes["name"]) & (Location.id != location_id)
         ):
-            raise Conflict(f"A location named {changes['name']!r} already exists here.", code="location_exists")
+            raise Conflict(
+                f"A location named {changes['name']!r} already exists here.", code="location_exists"
+            )
         if changes:
-            await Location.update(changes).where(Location.id == location_id)
+            await Location.update(_values(changes)).where(Location.id == location_id)
             await audit.append(
-                actor=principal.actor, site_id=site_id, action="location.update", entity="location",
-                entity_id=location_id, payload=changes, now=now,
+                actor=principal.actor,
+                site_id=site_id,
+                action="location.update",
+                entity="location",
+                entity_id=location_id,
+                payload=changes,
+                now=now,
             )
         return await get_location(site_id, location_id)
 
@@ -180,8 +221,11 @@ async def update_location(
 
 def _user(row: dict[str, Any]) -> UserRead:
     return UserRead(
-        id=row["id"], username=row["username"], display_name=row["display_name"],
-        is_superuser=row["is_superuser"], active=row["active"],
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        is_superuser=row["is_superuser"],
+        active=row["active"],
     )
 
 
@@ -190,8 +234,13 @@ async def list_users() -> list[UserRead]:
 
 
 async def _insert_user(
-    principal: Principal | None, username: str, display_name: str, password: str,
-    *, is_superuser: bool, now: datetime,
+    principal: Principal | None,
+    username: str,
+    display_name: str,
+    password: str,
+    *,
+    is_superuser: bool,
+    now: datetime,
 ) -> UserRead:
     username = normalize_username(username)
     if problem := username_problem(username):
@@ -200,13 +249,22 @@ async def _insert_user(
     if await AppUser.exists().where(AppUser.username == username):
         raise Conflict(f"The username {username!r} is taken.", code="username_taken")
     rows = await AppUser.insert(
-        AppUser(username=username, display_name=display_name.strip(), password_hash=password_hash,
-                is_superuser=is_superuser, created_at=now, password_changed_at=now)
+        AppUser(
+            username=username,
+            display_name=display_name.strip(),
+            password_hash=password_hash,
+            is_superuser=is_superuser,
+            created_at=now,
+            password_changed_at=now,
+        )
     ).returning(*AppUser.all_columns())
     user = _user(rows[0])
     await audit.append(
-        actor=principal.actor if principal else "system", site_id=None, action="user.create",
-        entity="user", entity_id=user.id,
+        actor=principal.actor if principal else "system",
+        site_id=None,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
         payload={"username": user.username, "display_name": user.display_name, "is_superuser": is_superuser},
         now=now,
     )
@@ -216,8 +274,12 @@ async def _insert_user(
 async def create_user(principal: Principal | None, data: UserCreate, *, now: datetime) -> UserRead:
     async with write_transaction():
         return await _insert_user(
-            principal, data.username, data.display_name, data.password,
-            is_superuser=data.is_superuser, now=now,
+            principal,
+            data.username,
+            data.display_name,
+            data.password,
+            is_superuser=data.is_superuser,
+            now=now,
         )
 
 
@@ -235,12 +297,17 @@ async def update_user(principal: Principal, user_id: int, data: UserUpdate, *, n
     async with write_transaction():
         await get_user(user_id)
         if changes:
-            await AppUser.update(changes).where(AppUser.id == user_id)
+            await AppUser.update(_values(changes)).where(AppUser.id == user_id)
             if changes.get("active") is False:
                 await UserSession.delete().where(UserSession.user == user_id)
             await audit.append(
-                actor=principal.actor, site_id=None, action="user.update", entity="user",
-                entity_id=user_id, payload=changes, now=now,
+                actor=principal.actor,
+                site_id=None,
+                action="user.update",
+                entity="user",
+                entity_id=user_id,
+                payload=changes,
+                now=now,
             )
         return await get_user(user_id)
 
@@ -250,28 +317,40 @@ async def update_user(principal: Principal, user_id: int, data: UserUpdate, *, n
 
 def _member(row: dict[str, Any]) -> MemberRead:
     return MemberRead(
-        user_id=row["user"], username=row["user.username"], display_name=row["user.display_name"],
-        site_id=row["site"], role=Role(row["role"]), active=row["user.active"],
+        user_id=row["user"],
+        username=row["user.username"],
+        display_name=row["user.display_name"],
+        site_id=row["site"],
+        role=Role(row["role"]),
+        active=row["user.active"],
     )
 
 
 _MEMBER_COLUMNS = (
-    Membership.user, Membership.site, Membership.role,
-    Membership.user.username, Membership.user.display_name, Membership.user.active,
+    Membership.user,
+    Membership.site,
+    Membership.role,
+    Membership.user.username,
+    Membership.user.display_name,
+    Membership.user.active,
 )
 
 
 async def list_members(site_id: int) -> list[MemberRead]:
-    rows = await Membership.select(*_MEMBER_COLUMNS).where(Membership.site == site_id).order_by(
-        Membership.user.username
+    rows = (
+        await Membership.select(*_MEMBER_COLUMNS)
+        .where(Membership.site == site_id)
+        .order_by(Membership.user.username)
     )
     return [_member(r) for r in rows]
 
 
 async def get_member(site_id: int, user_id: int) -> MemberRead:
-    row = await Membership.select(*_MEMBER_COLUMNS).where(
-        (Membership.site == site_id) & (Membership.user == user_id)
-    ).first()
+    row = (
+        await Membership.select(*_MEMBER_COLUMNS)
+        .where((Membership.site == site_id) & (Membership.user == user_id))
+        .first()
+    )
     if row is None:
         raise NotFound("This person is not a member of this site.", code="member_not_found")
     return _member(row)
@@ -296,8 +375,12 @@ async def add_member(principal: Principal, site_id: int, data: MemberAdd, *, now
                     code="user_not_found",
                 )
             created = await _insert_user(
-                principal, username, data.display_name or username, data.password,
-                is_superuser=False, now=now,
+                principal,
+                username,
+                data.display_name or username,
+                data.password,
+                is_superuser=False,
+                now=now,
             )
             user_id = created.id
         elif data.password is not None:
@@ -308,8 +391,13 @@ async def add_member(principal: Principal, site_id: int, data: MemberAdd, *, now
             raise Conflict("This person is already a member of this site.", code="already_member")
         await Membership.insert(Membership(user=user_id, site=site_id, role=data.role.value, created_at=now))
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="membership.add", entity="membership",
-            entity_id=f"{site_id}:{user_id}", payload={"user_id": user_id, "role": data.role.value}, now=now,
+            actor=principal.actor,
+            site_id=site_id,
+            action="membership.add",
+            entity="membership",
+            entity_id=f"{site_id}:{user_id}",
+            payload={"user_id": user_id, "role": data.role.value},
+            now=now,
         )
         return await get_member(site_id, user_id)
 
@@ -336,8 +424,13 @@ async def set_member_role(
             (Membership.site == site_id) & (Membership.user == user_id)
         )
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="membership.role", entity="membership",
-            entity_id=f"{site_id}:{user_id}", payload={"from": current.role.value, "to": role.value}, now=now,
+            actor=principal.actor,
+            site_id=site_id,
+            action="membership.role",
+            entity="membership",
+            entity_id=f"{site_id}:{user_id}",
+            payload={"from": current.role.value, "to": role.value},
+            now=now,
         )
         return await get_member(site_id, user_id)
 
@@ -349,8 +442,13 @@ async def remove_member(principal: Principal, site_id: int, user_id: int, *, now
             await _keep_an_admin(site_id, user_id)
         await Membership.delete().where((Membership.site == site_id) & (Membership.user == user_id))
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="membership.remove", entity="membership",
-            entity_id=f"{site_id}:{user_id}", payload={"role": current.role.value}, now=now,
+            actor=principal.actor,
+            site_id=site_id,
+            action="membership.remove",
+            entity="membership",
+            entity_id=f"{site_id}:{user_id}",
+            payload={"role": current.role.value},
+            now=now,
         )
         return current
 
@@ -369,8 +467,13 @@ async def reset_password(
         )
         await UserSession.delete().where(UserSession.user == user_id)
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="user.password_reset", entity="user",
-            entity_id=user_id, payload={}, now=now,
+            actor=principal.actor,
+            site_id=site_id,
+            action="user.password_reset",
+            entity="user",
+            entity_id=user_id,
+            payload={},
+            now=now,
         )
         return member
 
@@ -380,8 +483,14 @@ async def reset_password(
 
 def _token(row: dict[str, Any]) -> TokenRead:
     return TokenRead(
-        id=row["id"], name=row["name"], prefix=row["prefix"], site_id=row["site"], role=Role(row["role"]),
-        created_at=row["created_at"], expires_at=row["expires_at"], revoked_at=row["revoked_at"],
+        id=row["id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        site_id=row["site"],
+        role=Role(row["role"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
     )
 
 
@@ -401,14 +510,25 @@ async def create_token(
     async with write_transaction():
         await get_site(site_id)
         rows = await ApiToken.insert(
-            ApiToken(name=data.name.strip(), prefix=secret[:12], token_hash=secret_digest(secret_key, secret),
-                     site=site_id, role=data.role.value, created_by=principal.user_id,
-                     created_at=now, expires_at=expires)
+            ApiToken(
+                name=data.name.strip(),
+                prefix=secret[:12],
+                token_hash=secret_digest(secret_key, secret),
+                site=site_id,
+                role=data.role.value,
+                created_by=principal.user_id,
+                created_at=now,
+                expires_at=expires,
+            )
         ).returning(*ApiToken.all_columns())
         token = _token(rows[0])
         await audit.append(
-            actor=principal.actor, site_id=site_id, action="token.create", entity="api_token",
-            entity_id=token.id, payload={"name": token.name, "role": token.role.value, "prefix": token.prefix},
+            actor=principal.actor,
+            site_id=site_id,
+            action="token.create",
+            entity="api_token",
+            entity_id=token.id,
+            payload={"name": token.name, "role": token.role.value, "prefix": token.prefix},
             now=now,
         )
     return TokenCreated(**msgspec.structs.asdict(token), token=secret)
@@ -422,8 +542,13 @@ async def revoke_token(principal: Principal, site_id: int, token_id: int, *, now
         if row["revoked_at"] is None:
             await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.id == token_id)
             await audit.append(
-                actor=principal.actor, site_id=site_id, action="token.revoke", entity="api_token",
-                entity_id=token_id, payload={}, now=now,
+                actor=principal.actor,
+                site_id=site_id,
+                action="token.revoke",
+                entity="api_token",
+                entity_id=token_id,
+                payload={},
+                now=now,
             )
             row["revoked_at"] = now
         return _token(row)

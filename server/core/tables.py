@@ -8,6 +8,7 @@ from piccolo.columns import (
     ForeignKey,
     Integer,
     OnDelete,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -16,6 +17,7 @@ from piccolo.table import Table
 
 
 class Site(Table):
+    id: Serial
     name = Varchar(length=200)
     province = Varchar(length=2)
     timezone = Varchar(length=64)
@@ -24,6 +26,7 @@ class Site(Table):
 
 
 class Location(Table):
+    id: Serial
     site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
     name = Varchar(length=200)
     kind = Varchar(length=20)
@@ -33,6 +36,7 @@ class Location(Table):
 
 
 class AppUser(Table, tablename="app_user"):
+    id: Serial
     username = Varchar(length=64, unique=True)
     display_name = Varchar(length=200)
     password_hash = Text()
@@ -46,6 +50,8 @@ class AppUser(Table, tablename="app_user"):
 class Membership(Table):
     """One role per user and site (unique index added in the migration)."""
 
+    id: Serial
+
     user = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=False, index=True)
     site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
     role = Varchar(length=16)
@@ -53,6 +59,7 @@ class Membership(Table):
 
 
 class UserSession(Table, tablename="user_session"):
+    id: Serial
     token_hash = Varchar(length=64, unique=True)
     csrf_token = Varchar(length=64)
     user = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=False, index=True)
@@ -62,6 +69,7 @@ class UserSession(Table, tablename="user_session"):
 
 
 class ApiToken(Table, tablename="api_token"):
+    id: Serial
     name = Varchar(length=100)
     prefix = Varchar(length=16)
     token_hash = Varchar(length=64, unique=True)
@@ -76,12 +84,16 @@ class ApiToken(Table, tablename="api_token"):
 class LoginFailure(Table, tablename="login_failure"):
     """Recent failed logins, by account and by address, for throttling across workers."""
 
+    id: Serial
+
     key = Varchar(length=200, index=True)
     at = Timestamptz(index=True)
 
 
 class AuditHead(Table, tablename="audit_head"):
     """The tip of each chain; its row lock serializes appends to one chain."""
+
+    id: Serial
 
     chain = Varchar(length=40, unique=True)
     seq = BigInt(default=0)
@@ -90,6 +102,8 @@ class AuditHead(Table, tablename="audit_head"):
 
 class AuditEvent(Table, tablename="audit_event"):
     """Append-only; (chain, seq) is unique (index added in the migration)."""
+
+    id: Serial
 
     chain = Varchar(length=40)
     seq = BigInt()
@@ -106,6 +120,8 @@ class AuditEvent(Table, tablename="audit_event"):
 
 class ClientWrite(Table, tablename="client_write"):
     """Exactly-once writes: one row per client-generated id, with the original answer."""
+
+    id: Serial
 
     key = UUID(unique=True)
     actor = Varchar(length=80)

@@ -17,8 +17,14 @@ from tests.factories import Client, login, make_location, make_site, make_user
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server", *args], capture_output=True, text=True,
-                          env=os.environ.copy(), timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+        check=False,
+    )
 
 
 async def test_every_write_appends_a_linked_event() -> None:
@@ -45,8 +51,9 @@ async def test_sites_have_their_own_chains_and_users_are_global() -> None:
 
 async def test_append_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError, match="inside"):
-        await audit.append(actor="system", site_id=None, action="x", entity="x", entity_id=1, payload={},
-                           now=utcnow())
+        await audit.append(
+            actor="system", site_id=None, action="x", entity="x", entity_id=1, payload={}, now=utcnow()
+        )
 
 
 async def test_editing_a_row_behind_the_apps_back_is_found(client: Client) -> None:
@@ -55,8 +62,11 @@ async def test_editing_a_row_behind_the_apps_back_is_found(client: Client) -> No
         await make_location(site, f"Room {i}")
     assert _cli("audit", "verify").returncode == 0
     # Piccolo's raw() uses {} for parameters.
-    await Site.raw("UPDATE audit_event SET payload = {} WHERE chain = {} AND seq = 3",
-                   '{"name": "Broom closet"}', f"site:{site}")
+    await Site.raw(
+        "UPDATE audit_event SET payload = {} WHERE chain = {} AND seq = 3",
+        '{"name": "Broom closet"}',
+        f"site:{site}",
+    )
     status = await audit.verify_chain(f"site:{site}")
     assert (status.ok, status.first_broken_seq) == (False, 3)
     result = _cli("audit", "verify")
@@ -72,7 +82,9 @@ async def test_a_recomputed_hash_still_breaks_the_next_link() -> None:
     site = await make_site()
     for i in range(3):
         await make_location(site, f"Room {i}")
-    row = await AuditEvent.select().where((AuditEvent.chain == f"site:{site}") & (AuditEvent.seq == 2)).first()
+    row = (
+        await AuditEvent.select().where((AuditEvent.chain == f"site:{site}") & (AuditEvent.seq == 2)).first()
+    )
     assert row is not None
     row["payload"] = '{"name":"forged"}'
     forged = audit.event_hash(row["prev_hash"], row)
@@ -101,8 +113,9 @@ async def test_concurrent_writers_keep_one_chain(pool: None) -> None:
 
     async def add(i: int) -> None:
         target = site if i % 3 else other
-        await service.create_location(SYSTEM, target, LocationCreate(name=f"Room {i}", kind=LocationKind.ROOM),
-                                      now=utcnow())
+        await service.create_location(
+            SYSTEM, target, LocationCreate(name=f"Room {i}", kind=LocationKind.ROOM), now=utcnow()
+        )
 
     await asyncio.gather(*(add(i) for i in range(40)))
     for chain, expected in ((f"site:{site}", 1 + 26), (f"site:{other}", 1 + 14)):
@@ -120,12 +133,14 @@ async def test_parallel_connections_on_postgresql_never_fork_a_chain(pool: None)
     site = await make_site()
 
     async def add(i: int) -> None:
-        await service.create_location(SYSTEM, site, LocationCreate(name=f"R{i}", kind=LocationKind.ROOM),
-                                      now=utcnow())
+        await service.create_location(
+            SYSTEM, site, LocationCreate(name=f"R{i}", kind=LocationKind.ROOM), now=utcnow()
+        )
 
     await asyncio.gather(*(add(i) for i in range(60)))
     rows = await engine().run_ddl(
-        f"SELECT count(*) AS n, count(DISTINCT prev_hash) AS links FROM audit_event WHERE chain = 'site:{site}'"
+        "SELECT count(*) AS n, count(DISTINCT prev_hash) AS links "
+        f"FROM audit_event WHERE chain = 'site:{site}'"
     )
     assert rows[0]["n"] == 61 and rows[0]["links"] == 61
     status = await audit.verify_chain(f"site:{site}")

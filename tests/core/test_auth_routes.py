@@ -72,11 +72,16 @@ async def test_csrf_header_is_required_for_cookie_writes(client: Client) -> None
     s = await login(client, "mgr")
     body = {"name": "Fridge A", "kind": "fridge"}
     url = f"/api/sites/{site}/locations"
-    missing = await client.post(url, json=body, headers={"Idempotency-Key": "2b1f3c1e-0000-4000-8000-000000000001"})
+    missing = await client.post(
+        url, json=body, headers={"Idempotency-Key": "2b1f3c1e-0000-4000-8000-000000000001"}
+    )
     assert missing.status_code == 403
     assert missing.json()["code"] == "csrf_failed"
-    wrong = await client.post(url, json=body, headers={"X-CSRF-Token": "forged",
-                                                        "Idempotency-Key": "2b1f3c1e-0000-4000-8000-000000000002"})
+    wrong = await client.post(
+        url,
+        json=body,
+        headers={"X-CSRF-Token": "forged", "Idempotency-Key": "2b1f3c1e-0000-4000-8000-000000000002"},
+    )
     assert wrong.status_code == 403
     ok = await s.post(url, body)
     assert ok.status_code == 201, ok.text
@@ -89,16 +94,25 @@ async def test_password_change_needs_the_current_one_and_signs_out_other_devices
 ) -> None:
     await make_user("maria")
     s = await login(client, "maria")
-    bad = await client.post("/api/auth/password", headers={"X-CSRF-Token": s.csrf},
-                            json={"current_password": "not-it-at-all", "new_password": "a-brand-new-pass"})
+    bad = await client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": s.csrf},
+        json={"current_password": "not-it-at-all", "new_password": "a-brand-new-pass"},
+    )
     assert bad.status_code == 400
     assert bad.json()["code"] == "wrong_password"
-    weak = await client.post("/api/auth/password", headers={"X-CSRF-Token": s.csrf},
-                             json={"current_password": PASSWORD, "new_password": "short"})
+    weak = await client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": s.csrf},
+        json={"current_password": PASSWORD, "new_password": "short"},
+    )
     assert weak.status_code == 400
     assert weak.json()["code"] == "weak_password"
-    ok = await client.post("/api/auth/password", headers={"X-CSRF-Token": s.csrf},
-                           json={"current_password": PASSWORD, "new_password": "a-brand-new-pass"})
+    ok = await client.post(
+        "/api/auth/password",
+        headers={"X-CSRF-Token": s.csrf},
+        json={"current_password": PASSWORD, "new_password": "a-brand-new-pass"},
+    )
     assert ok.status_code == 200
     assert (await client.get("/api/me")).status_code == 200  # this device stays signed in
     client.cookies.clear()

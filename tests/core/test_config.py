@@ -39,13 +39,24 @@ def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str, mes
 def test_defaults(tmp_path: Path) -> None:
     s = Settings.from_env({"CLINITRACK_VAR_DIR": str(tmp_path)})
     assert (s.database_url, s.host, s.port, s.workers, s.log_level, s.scheduler_enabled) == (
-        None, "127.0.0.1", 8000, 1, "info", True)
+        None,
+        "127.0.0.1",
+        8000,
+        1,
+        "info",
+        True,
+    )
     assert s.sqlite_path == tmp_path / "clinitrack.sqlite3"
 
 
 def test_postgres_allows_several_workers(tmp_path: Path) -> None:
-    s = Settings.from_env({"CLINITRACK_VAR_DIR": str(tmp_path), "CLINITRACK_WORKERS": "4",
-                           "CLINITRACK_DATABASE_URL": "postgresql://u@db.example:5432/clinitrack"})
+    s = Settings.from_env(
+        {
+            "CLINITRACK_VAR_DIR": str(tmp_path),
+            "CLINITRACK_WORKERS": "4",
+            "CLINITRACK_DATABASE_URL": "postgresql://u@db.example:5432/clinitrack",
+        }
+    )
     assert s.is_postgres and s.workers == 4
 
 
@@ -60,8 +71,14 @@ def test_secret_key_is_created_once_and_kept_private(tmp_path: Path) -> None:
 def test_the_cli_stops_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp_path), "CLINITRACK_PORT": "eighty"}
     env.pop("CLINITRACK_SECRET_KEY", None)
-    result = subprocess.run([sys.executable, "-m", "server", "migrate"], capture_output=True, text=True,
-                            env=env, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "migrate"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["Error: configuration error: CLINITRACK_PORT: 'eighty' is not a whole number"]

@@ -20,8 +20,11 @@ async def _manager(client: Client) -> tuple[int, object]:
 
 async def test_malformed_json(client: Client) -> None:
     site, s = await _manager(client)
-    resp = await client.post(f"/api/sites/{site}/locations", content=b'{"name": "Room', headers={
-        **s.headers(), "content-type": "application/json"})  # type: ignore[attr-defined]
+    resp = await client.post(
+        f"/api/sites/{site}/locations",
+        content=b'{"name": "Room',
+        headers={**s.headers(), "content-type": "application/json"},
+    )  # type: ignore[attr-defined]
     assert resp.status_code == 400
     assert resp.headers["content-type"].startswith(PROBLEM)
     body = resp.json()
@@ -52,9 +55,11 @@ async def test_bad_enum_and_oversized_numbers_are_400_not_500(client: Client) ->
     huge = await s.get(f"/api/sites/{site}/locations/{10**30}")  # type: ignore[attr-defined]
     assert huge.status_code in (400, 404)
     assert huge.headers["content-type"].startswith(PROBLEM)
-    token = await client.post(f"/api/sites/{site}/tokens", json={"name": "x", "role": "assistant",
-                                                                   "expires_in_days": 10**20},
-                              headers=s.headers())  # type: ignore[attr-defined]
+    token = await client.post(
+        f"/api/sites/{site}/tokens",
+        json={"name": "x", "role": "assistant", "expires_in_days": 10**20},
+        headers=s.headers(),
+    )  # type: ignore[attr-defined]
     assert token.status_code in (400, 403)
 
 

@@ -51,8 +51,11 @@ async def test_another_user_reusing_an_id_is_409(client: Client) -> None:
 
 async def test_a_write_without_an_id_is_refused(client: Client) -> None:
     site, s = await _manager(client)
-    resp = await client.post(f"/api/sites/{site}/locations", json={"name": "Room", "kind": "room"},
-                             headers={"X-CSRF-Token": s.csrf})  # type: ignore[attr-defined]
+    resp = await client.post(
+        f"/api/sites/{site}/locations",
+        json={"name": "Room", "kind": "room"},
+        headers={"X-CSRF-Token": s.csrf},
+    )  # type: ignore[attr-defined]
     assert resp.status_code == 400
     assert resp.json()["code"] == "validation_error"
     assert await Location.count() == 0
@@ -73,8 +76,12 @@ async def test_concurrent_duplicates_land_once(client: Client) -> None:
     site, s = await _manager(client)
     key = str(uuid.uuid4())
     body = {"name": "Supply Room 2", "kind": "supply_room"}
-    answers = await asyncio.gather(*(s.post(f"/api/sites/{site}/locations", body, key=key)  # type: ignore[attr-defined]
-                                     for _ in range(8)))
+    answers = await asyncio.gather(
+        *(
+            s.post(f"/api/sites/{site}/locations", body, key=key)  # type: ignore[attr-defined]
+            for _ in range(8)
+        )
+    )
     assert {a.status_code for a in answers} == {201}
     assert len({a.json()["id"] for a in answers}) == 1
     assert await Location.count() == 1

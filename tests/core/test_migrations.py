@@ -19,4 +19,3 @@ async def test_tables_and_migrations_do_not_drift() -> None:
 
 async def test_the_database_is_current_after_migrate() -> None:
     assert await pending_migrations() == []
-

@@ -20,8 +20,10 @@ async def test_admin_adds_a_new_person_and_resets_their_password(client: Client)
     site = await make_site()
     await make_user("boss", site_id=site, role=Role.ADMIN)
     s = await login(client, "boss")
-    added = await s.post(f"/api/sites/{site}/members", {"username": "Sam", "role": "assistant",
-                                                         "display_name": "Sam Lee", "password": "first-password"})
+    added = await s.post(
+        f"/api/sites/{site}/members",
+        {"username": "Sam", "role": "assistant", "display_name": "Sam Lee", "password": "first-password"},
+    )
     assert added.status_code == 201, added.text
     sam = added.json()
     assert (sam["username"], sam["role"]) == ("sam", "assistant")
@@ -29,7 +31,9 @@ async def test_admin_adds_a_new_person_and_resets_their_password(client: Client)
     assert again.status_code == 409 and again.json()["code"] == "already_member"
     await login(client, "sam", "first-password")
     s = await login(client, "boss")
-    reset = await s.post(f"/api/sites/{site}/members/{sam['user_id']}/password", {"new_password": "second-password"})
+    reset = await s.post(
+        f"/api/sites/{site}/members/{sam['user_id']}/password", {"new_password": "second-password"}
+    )
     assert reset.status_code == 200
     assert await UserSession.count().where(UserSession.user == sam["user_id"]) == 0
     await login(client, "sam", "second-password")

@@ -41,7 +41,9 @@ def test_every_api_route_is_either_public_or_declares_access(app: Litestar) -> N
     assert len(endpoints) >= 20
     assert all(e.access for e in endpoints)
     public = sorted(
-        r.path for r in app.routes for h in getattr(r, "route_handlers", [])
+        r.path
+        for r in app.routes
+        for h in getattr(r, "route_handlers", [])
         if is_public(h) and "OPTIONS" not in h.http_methods
     )
     assert [p for p in public if p.startswith("/api")] == ["/api/auth/login"]
@@ -79,12 +81,17 @@ def _wrong_user(access: list[dict[str, Any]]) -> str | None:
     return None
 
 
-async def test_anonymous_callers_get_401_everywhere(app: Litestar, client: Client,
-                                                    people: dict[str, Any]) -> None:
+async def test_anonymous_callers_get_401_everywhere(
+    app: Litestar, client: Client, people: dict[str, Any]
+) -> None:
     for e in protected_endpoints(app):
         client.cookies.clear()
-        resp = await _call(client, e.method, _fill(e.path, people["site"]),
-                           {"Idempotency-Key": "6f1c0c7e-1111-4111-8111-111111111111"})
+        resp = await _call(
+            client,
+            e.method,
+            _fill(e.path, people["site"]),
+            {"Idempotency-Key": "6f1c0c7e-1111-4111-8111-111111111111"},
+        )
         assert resp.status_code == 401, f"{e.method} {e.path} answered {resp.status_code}"
         assert resp.headers["content-type"].startswith("application/problem+json")
         assert resp.json()["code"] == "not_authenticated"
@@ -117,8 +124,11 @@ async def test_inspectors_never_write(app: Litestar, client: Client, people: dic
 
 async def test_members_of_one_site_cannot_see_another(client: Client, people: dict[str, Any]) -> None:
     s = await login(client, "b-admin")
-    for url in (f"/api/sites/{people['site']}", f"/api/sites/{people['site']}/locations",
-                f"/api/sites/{people['site']}/audit/events"):
+    for url in (
+        f"/api/sites/{people['site']}",
+        f"/api/sites/{people['site']}/locations",
+        f"/api/sites/{people['site']}/audit/events",
+    ):
         assert (await s.get(url)).status_code == 403
     mine = (await s.get("/api/sites")).json()
     assert [site["name"] for site in mine] == ["Clinic B"]

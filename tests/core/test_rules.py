@@ -43,7 +43,7 @@ def test_label_codes_carry_a_check_character() -> None:
     for i in range(1, 8):
         for ch in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
             if ch != code[i]:
-                assert not label_code_valid(code[:i] + ch + code[i + 1:]), (code, i, ch)
+                assert not label_code_valid(code[:i] + ch + code[i + 1 :]), (code, i, ch)
                 break
 
 
@@ -53,9 +53,16 @@ def test_label_check_character_catches_swapped_neighbours() -> None:
     assert label_check_char(body) != label_check_char(swapped)
 
 
-@pytest.mark.parametrize(("password", "ok"), [
-    ("short", False), ("aaaaaaaaaaaa", False), ("maria-maria", True), ("correct-horse", True), ("x" * 201, False),
-])
+@pytest.mark.parametrize(
+    ("password", "ok"),
+    [
+        ("short", False),
+        ("aaaaaaaaaaaa", False),
+        ("maria-maria", True),
+        ("correct-horse", True),
+        ("x" * 201, False),
+    ],
+)
 def test_password_policy(password: str, ok: bool) -> None:
     assert (password_problem(password, username="maria") is None) is ok
 
@@ -88,12 +95,29 @@ def test_who_can_grant_which_role() -> None:
 
 
 def test_event_hash_depends_on_every_field_and_the_previous_hash() -> None:
-    fields = {"chain": "site:1", "seq": 1, "at": NOW, "actor": "user:1", "site_id": 1, "action": "a",
-              "entity": "e", "entity_id": "1", "payload": '{"b":1,"a":2}'}
+    fields = {
+        "chain": "site:1",
+        "seq": 1,
+        "at": NOW,
+        "actor": "user:1",
+        "site_id": 1,
+        "action": "a",
+        "entity": "e",
+        "entity_id": "1",
+        "payload": '{"b":1,"a":2}',
+    }
     base = audit.event_hash(audit.GENESIS, fields)
     assert base == audit.event_hash(audit.GENESIS, {**fields, "payload": '{"a": 2, "b": 1}'})
     assert base != audit.event_hash("1" * 64, fields)
-    for key, value in [("seq", 2), ("at", NOW + timedelta(microseconds=1)), ("actor", "user:2"),
-                       ("site_id", 2), ("action", "b"), ("entity", "f"), ("entity_id", "2"),
-                       ("payload", '{"a":3,"b":1}'), ("chain", "site:2")]:
+    for key, value in [
+        ("seq", 2),
+        ("at", NOW + timedelta(microseconds=1)),
+        ("actor", "user:2"),
+        ("site_id", 2),
+        ("action", "b"),
+        ("entity", "f"),
+        ("entity_id", "2"),
+        ("payload", '{"a":3,"b":1}'),
+        ("chain", "site:2"),
+    ]:
         assert audit.event_hash(audit.GENESIS, {**fields, key: value}) != base, key

@@ -14,8 +14,12 @@ from pathlib import Path
 
 import httpx
 
-DEMO = {"assistant": "demo-assistant", "manager": "demo-manager-1", "inspector": "demo-inspector",
-        "admin": "demo-admin-123"}
+DEMO = {
+    "assistant": "demo-assistant",
+    "manager": "demo-manager-1",
+    "inspector": "demo-inspector",
+    "admin": "demo-admin-123",
+}
 
 
 def _free_port() -> int:
@@ -25,15 +29,26 @@ def _free_port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "server", *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 @contextmanager
 def serving(env: dict[str, str], *args: str) -> Iterator[str]:
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port), *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server", "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -65,7 +80,9 @@ def _env(tmp_path: Path, *, postgres: bool, engine_name: str) -> dict[str, str]:
     return env
 
 
-def test_fresh_install_migrate_seed_serve_and_every_demo_user_signs_in(tmp_path: Path, engine_name: str) -> None:
+def test_fresh_install_migrate_seed_serve_and_every_demo_user_signs_in(
+    tmp_path: Path, engine_name: str
+) -> None:
     postgres = engine_name == "postgres"
     env = _env(tmp_path, postgres=postgres, engine_name=engine_name)
     assert _cli(env, "migrate").returncode == 0
@@ -89,11 +106,15 @@ def test_fresh_install_migrate_seed_serve_and_every_demo_user_signs_in(tmp_path:
                 assert me["memberships"][0]["role"] == username
                 assert me["memberships"][0]["site_name"] == "Maple Grove Family Practice"
         with httpx.Client(base_url=base) as c:
-            csrf = c.post("/api/auth/login", json={"username": "inspector", "password": DEMO["inspector"]}
-                          ).json()["csrf_token"]
+            csrf = c.post(
+                "/api/auth/login", json={"username": "inspector", "password": DEMO["inspector"]}
+            ).json()["csrf_token"]
             site = c.get("/api/me").json()["memberships"][0]["site_id"]
-            write = c.post(f"/api/sites/{site}/locations", json={"name": "X", "kind": "room"},
-                           headers={"X-CSRF-Token": csrf, "Idempotency-Key": "4c0e2a1e-7c2d-4b7e-9a55-1d2f3e4a5b6c"})
+            write = c.post(
+                f"/api/sites/{site}/locations",
+                json={"name": "X", "kind": "room"},
+                headers={"X-CSRF-Token": csrf, "Idempotency-Key": "4c0e2a1e-7c2d-4b7e-9a55-1d2f3e4a5b6c"},
+            )
             assert write.status_code == 403
         assert "text/html" in httpx.get(f"{base}/").headers["content-type"]
     verify = _cli(env, "audit", "verify")
@@ -112,16 +133,35 @@ def test_readyz_reports_pending_migrations(tmp_path: Path) -> None:
 
 def test_createuser_from_the_command_line(tmp_path: Path) -> None:
     env = {**os.environ}
-    result = subprocess.run([sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
-                            input="a-long-secret-pw\n", capture_output=True, text=True, env=env, timeout=60,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
+        input="a-long-secret-pw\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "created night-nurse" in result.stdout
-    dup = subprocess.run([sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
-                         input="a-long-secret-pw\n", capture_output=True, text=True, env=env, timeout=60,
-                         check=False)
+    dup = subprocess.run(
+        [sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
+        input="a-long-secret-pw\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert dup.returncode != 0
     assert "is taken" in dup.stderr
-    weak = subprocess.run([sys.executable, "-m", "server", "createuser", "day-nurse", "--password-stdin"],
-                          input="short\n", capture_output=True, text=True, env=env, timeout=60, check=False)
+    weak = subprocess.run(
+        [sys.executable, "-m", "server", "createuser", "day-nurse", "--password-stdin"],
+        input="short\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr

@@ -38,8 +38,9 @@ async def test_manager_token_writes_without_csrf_and_is_audited_as_the_token(cli
     site = await make_site()
     await make_user("boss", site_id=site, role=Role.ADMIN)
     token = await _token(client, site, "manager")
-    resp = await client.post(f"/api/sites/{site}/locations", json={"name": "Fridge 2", "kind": "fridge"},
-                             headers=_bearer(token))
+    resp = await client.post(
+        f"/api/sites/{site}/locations", json={"name": "Fridge 2", "kind": "fridge"}, headers=_bearer(token)
+    )
     assert resp.status_code == 201, resp.text
     s = await login(client, "boss")
     events = (await s.get(f"/api/sites/{site}/audit/events")).json()["items"]
@@ -84,12 +85,16 @@ async def test_a_token_cannot_mint_tokens_or_change_passwords(client: Client) ->
     site = await make_site()
     await make_user("boss", site_id=site, role=Role.ADMIN)
     token = await _token(client, site, "admin")
-    resp = await client.post(f"/api/sites/{site}/tokens", json={"name": "x", "role": "admin"},
-                             headers=_bearer(token))
+    resp = await client.post(
+        f"/api/sites/{site}/tokens", json={"name": "x", "role": "admin"}, headers=_bearer(token)
+    )
     assert resp.status_code == 403
     assert resp.json()["code"] == "token_cannot_create_tokens"
-    pw = await client.post("/api/auth/password", json={"current_password": "a" * 10, "new_password": "b" * 12},
-                           headers=_bearer(token))
+    pw = await client.post(
+        "/api/auth/password",
+        json={"current_password": "a" * 10, "new_password": "b" * 12},
+        headers=_bearer(token),
+    )
     assert pw.status_code == 403
 
 
@@ -98,8 +103,10 @@ async def test_a_manager_cannot_grant_admin(client: Client) -> None:
     await make_user("mgr", site_id=site, role=Role.MANAGER)
     await make_user("boss", site_id=site, role=Role.ADMIN)
     s = await login(client, "boss")
-    resp = await s.post(f"/api/sites/{site}/members",
-                        {"username": "newbie", "role": "assistant", "display_name": "New", "password": "long-enough-pw"})
+    resp = await s.post(
+        f"/api/sites/{site}/members",
+        {"username": "newbie", "role": "assistant", "display_name": "New", "password": "long-enough-pw"},
+    )
     assert resp.status_code == 201, resp.text
     last = await s.put(f"/api/sites/{site}/members/{resp.json()['user_id']}", {"role": "manager"})
     assert last.status_code == 200

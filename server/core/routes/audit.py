@@ -6,32 +6,45 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from server.core import audit
-from server.core.schemas import AuditChainRead, AuditEventPage, AuditEventRead
 from server.core.permissions import read_site, superuser
+from server.core.schemas import AuditChainRead, AuditEventPage, AuditEventRead
 from server.schemas import PathId
 
 
 def _status(s: audit.ChainStatus) -> AuditChainRead:
-    return AuditChainRead(chain=s.chain, events=s.events, ok=s.ok, first_broken_seq=s.first_broken_seq,
-                          reason=s.reason)
+    return AuditChainRead(
+        chain=s.chain, events=s.events, ok=s.ok, first_broken_seq=s.first_broken_seq, reason=s.reason
+    )
 
 
 class AuditController(Controller):
     path = "/api"
     tags = ["audit"]
 
-    @get("/sites/{site_id:int}/audit/status", guards=[read_site], summary="Is this site's record intact?",
-         description="Recomputes the site's hash chain and names the first broken event, if any.")
+    @get(
+        "/sites/{site_id:int}/audit/status",
+        guards=[read_site],
+        summary="Is this site's record intact?",
+        description="Recomputes the site's hash chain and names the first broken event, if any.",
+    )
     async def site_status(self, site_id: PathId) -> AuditChainRead:
         return _status(await audit.verify_chain(audit.chain_for(site_id)))
 
-    @get("/audit/status", guards=[superuser], summary="Are all records intact?",
-         description="Every site's chain and the global chain; system administrators only.")
+    @get(
+        "/audit/status",
+        guards=[superuser],
+        summary="Are all records intact?",
+        description="Every site's chain and the global chain; system administrators only.",
+    )
     async def all_status(self) -> list[AuditChainRead]:
         return [_status(s) for s in await audit.verify_all()]
 
-    @get("/sites/{site_id:int}/audit/events", guards=[read_site], summary="A site's audit events",
-         description="Oldest first, 100 at a time; pass next_after as after for the next page.")
+    @get(
+        "/sites/{site_id:int}/audit/events",
+        guards=[read_site],
+        summary="A site's audit events",
+        description="Oldest first, 100 at a time; pass next_after as after for the next page.",
+    )
     async def site_events(
         self,
         site_id: PathId,
@@ -40,8 +53,16 @@ class AuditController(Controller):
     ) -> AuditEventPage:
         rows = await audit.events_page(audit.chain_for(site_id), after=after, limit=limit)
         items = [
-            AuditEventRead(seq=r["seq"], at=r["at"], actor=r["actor"], action=r["action"], entity=r["entity"],
-                           entity_id=r["entity_id"], payload=audit._payload(r["payload"]), hash=r["hash"])
+            AuditEventRead(
+                seq=r["seq"],
+                at=r["at"],
+                actor=r["actor"],
+                action=r["action"],
+                entity=r["entity"],
+                entity_id=r["entity_id"],
+                payload=audit._payload(r["payload"]),
+                hash=r["hash"],
+            )
             for r in rows
         ]
         return AuditEventPage(items=items, next_after=items[-1].seq if len(items) == limit else None)

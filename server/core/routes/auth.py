@@ -9,11 +9,10 @@ from litestar.params import JSONBody
 from server.clock import utcnow
 from server.config import Settings
 from server.core import auth
-from server.core.auth import Principal
-from server.http import Caller
 from server.core.permissions import PUBLIC_OPT, SESSION_COOKIE, session_only, signed_in
 from server.core.schemas import Done, LoginRequest, MembershipRead, MeRead, PasswordChange
 from server.core.tables import Site
+from server.http import Caller
 
 
 async def me_read(principal: Caller) -> MeRead:
@@ -50,33 +49,59 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/login", opt={PUBLIC_OPT: True}, summary="Sign in", status_code=200,
-          description="Checks the username and password, sets the session cookie and returns the "
-          "person with the CSRF token to send as X-CSRF-Token on writes. 5 failures a minute per "
-          "account or address answer 429 with Retry-After.")
-    async def login(
-        self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
-    ) -> Response[MeRead]:
+    @post(
+        "/login",
+        opt={PUBLIC_OPT: True},
+        summary="Sign in",
+        status_code=200,
+        description="Checks the username and password, sets the session cookie and returns the "
+        "person with the CSRF token to send as X-CSRF-Token on writes. 5 failures a minute per "
+        "account or address answer 429 with Retry-After.",
+    )
+    async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[MeRead]:
         settings: Settings = request.app.state.settings
         token, principal = await auth.login(
-            data.username, data.password, ip=_client_ip(request), secret_key=settings.secret_key,
-            session_hours=settings.session_hours, now=utcnow(),
+            data.username,
+            data.password,
+            ip=_client_ip(request),
+            secret_key=settings.secret_key,
+            session_hours=settings.session_hours,
+            now=utcnow(),
         )
         cookie = Cookie(
-            key=SESSION_COOKIE, value=token, httponly=True, samesite="lax", path="/",
-            secure=_secure(request, settings), max_age=settings.session_hours * 3600,
+            key=SESSION_COOKIE,
+            value=token,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=_secure(request, settings),
+            max_age=settings.session_hours * 3600,
         )
         return Response(await me_read(principal), cookies=[cookie])
 
-    @post("/logout", guards=[signed_in], summary="Sign out", status_code=200,
-          description="Ends this session and clears the cookie.")
+    @post(
+        "/logout",
+        guards=[signed_in],
+        summary="Sign out",
+        status_code=200,
+        description="Ends this session and clears the cookie.",
+    )
     async def logout(self, principal: Caller) -> Response[Done]:
         await auth.logout(principal, now=utcnow())
-        return Response(Done(), cookies=[Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0,
-                                                  httponly=True, samesite="lax")])
+        return Response(
+            Done(),
+            cookies=[
+                Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True, samesite="lax")
+            ],
+        )
 
-    @post("/password", guards=[session_only], summary="Change my password", status_code=200,
-          description="Needs the current password; other signed-in devices are signed out.")
+    @post(
+        "/password",
+        guards=[session_only],
+        summary="Change my password",
+        status_code=200,
+        description="Needs the current password; other signed-in devices are signed out.",
+    )
     async def change_password(self, principal: Caller, data: JSONBody[PasswordChange]) -> Done:
         await auth.change_password(principal, data.current_password, data.new_password, now=utcnow())
         return Done()
@@ -86,7 +111,11 @@ class MeController(Controller):
     path = "/api/me"
     tags = ["auth"]
 
-    @get("/", guards=[signed_in], summary="Who am I",
-         description="The signed-in person (or API token), their sites and roles, and the CSRF token.")
+    @get(
+        "/",
+        guards=[signed_in],
+        summary="Who am I",
+        description="The signed-in person (or API token), their sites and roles, and the CSRF token.",
+    )
     async def me(self, principal: Caller) -> MeRead:
         return await me_read(principal)
