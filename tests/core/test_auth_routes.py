@@ -119,3 +119,20 @@ async def test_password_change_needs_the_current_one_and_signs_out_other_devices
     old = await client.post("/api/auth/login", json={"username": "maria", "password": PASSWORD})
     assert old.status_code == 401
     await login(client, "maria", "a-brand-new-pass")
+
+
+async def test_cookie_is_secure_behind_https(app: object) -> None:
+    import httpx
+
+    from server.db import close_pool, start_pool
+
+    await make_user("maria")
+    await start_pool(2)
+    try:
+        transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50001))  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="https://clinic.example") as c:
+            resp = await c.post("/api/auth/login", json={"username": "maria", "password": PASSWORD})
+    finally:
+        await close_pool()
+    assert resp.status_code == 200
+    assert "Secure" in resp.headers["set-cookie"]

@@ -131,37 +131,19 @@ def test_readyz_reports_pending_migrations(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/healthz").status_code == 200
 
 
-def test_createuser_from_the_command_line(tmp_path: Path) -> None:
-    env = {**os.environ}
-    result = subprocess.run(
-        [sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
-        input="a-long-secret-pw\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+def _createuser(username: str, password: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server", "createuser", username, "--password-stdin"],
+        input=password + "\n", capture_output=True, text=True, env={**os.environ}, timeout=60, check=False,
     )
+
+
+def test_createuser_from_the_command_line() -> None:
+    result = _createuser("night-nurse", "a-long-secret-pw")
     assert result.returncode == 0, result.stderr
     assert "created night-nurse" in result.stdout
-    dup = subprocess.run(
-        [sys.executable, "-m", "server", "createuser", "night-nurse", "--password-stdin"],
-        input="a-long-secret-pw\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    dup = _createuser("night-nurse", "a-long-secret-pw")
     assert dup.returncode != 0
     assert "is taken" in dup.stderr
-    weak = subprocess.run(
-        [sys.executable, "-m", "server", "createuser", "day-nurse", "--password-stdin"],
-        input="short\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    weak = _createuser("day-nurse", "short")
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
