@@ -64,7 +64,15 @@ async def migrate() -> None:
 
     before = await pending_migrations()
     await run_migrations()
-    click.echo(f"migrations: {len([m for m in before if ':' in m]) or 'all'} applied, database is current")
+    ran = "all" if before and ":" not in before[0] else str(len(before))
+    click.echo(f"migrations: {ran} applied; the database is current")
+
+
+async def _require_migrated() -> None:
+    from server.db import pending_migrations
+
+    if await pending_migrations():
+        raise click.ClickException("the database is not set up yet: run 'clinitrack migrate' first")
 
 
 @cli.command(help="Start the web service (runs migrations first).")
@@ -104,6 +112,7 @@ async def seed_demo() -> None:
     from server.clock import utcnow
     from server.seed import seed as load
 
+    await _require_migrated()
     for result in await load("demo", now=utcnow()):
         click.echo(f"{result.site_name} (site {result.site_id}): {result.created} records added")
         for login in result.logins:
@@ -140,6 +149,7 @@ def createuser(
         from server.core.rules import Role
         from server.core.schemas import MemberAdd, UserCreate
 
+        await _require_migrated()
         user = await service.create_user(
             SYSTEM,
             UserCreate(
@@ -171,6 +181,7 @@ def audit() -> None:
 async def audit_verify(site_id: int | None) -> None:
     from server.core import audit as chain
 
+    await _require_migrated()
     statuses = await chain.verify_all([site_id] if site_id is not None else None)
     total = sum(s.events for s in statuses)
     broken = [s for s in statuses if not s.ok]

@@ -1,0 +1,83 @@
+# clinitrack: `make demo` starts the service with the demo clinic; `make test` runs lint and every test
+# on SQLite and PostgreSQL. `make` alone lists the targets.
+
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CLINITRACK := $(BIN)/clinitrack
+
+# Install stamps: redone only when pyproject.toml is newer than the stamp (or .venv was removed).
+RUNTIME_STAMP := $(VENV)/.clinitrack-runtime
+TEST_STAMP := $(VENV)/.clinitrack-test
+
+# Runtime targets read an optional .env (see .env.example); the test targets never do.
+LOAD_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
+# mypy refuses a directory that holds no Python files (labels/ was empty at first), so skip those.
+MYPY_PATHS = $(foreach d,server labels,$(if $(wildcard $(d)/*.py),$(d)))
+# Root runs apt-get directly; anyone else goes through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+# Lint, then SQLite, then PostgreSQL, in that order, even under `make -j`.
+.NOTPARALLEL:
+.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries
+
+help: ## List the targets
+	@echo "clinitrack: make <target>"
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+demo: install ## Install, migrate, load the demo clinic and serve it at http://127.0.0.1:8000/ (Ctrl+C stops)
+	@$(LOAD_ENV) $(CLINITRACK) migrate
+	@$(LOAD_ENV) $(CLINITRACK) seed demo
+	@$(LOAD_ENV) exec $(CLINITRACK) serve --no-migrate
+
+install: $(RUNTIME_STAMP) ## Create .venv and install the service (quick when already done)
+
+install-test: $(TEST_STAMP) postgres-binaries ## Install the service with test tools and Debian's PostgreSQL binaries
+
+test: install-test lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite, then on PostgreSQL
+
+test-sqlite: $(TEST_STAMP) ## The whole suite on SQLite
+	CLINITRACK_TEST_ENGINE=sqlite $(BIN)/pytest
+
+test-postgres: $(TEST_STAMP) ## The whole suite on PostgreSQL (a throwaway database on 127.0.0.1:5432)
+	CLINITRACK_TEST_ENGINE=postgres $(BIN)/pytest
+
+lint: $(TEST_STAMP) ## ruff check and mypy
+	$(BIN)/ruff check .
+	$(BIN)/mypy $(MYPY_PATHS)
+
+migrate: $(RUNTIME_STAMP) ## Apply database migrations
+	@$(LOAD_ENV) $(CLINITRACK) migrate
+
+seed: $(RUNTIME_STAMP) ## Load the demo clinic (idempotent) and print its logins
+	@$(LOAD_ENV) $(CLINITRACK) seed demo
+
+run: ## Serve without reinstalling (migrates first)
+	@test -x $(CLINITRACK) || { echo "$(CLINITRACK) is missing: run 'make install' first" >&2; exit 1; }
+	@$(LOAD_ENV) exec $(CLINITRACK) serve
+
+clean: ## Remove var/ (database, secret key) and caches; keeps .venv
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache build
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -qq --upgrade pip
+
+$(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing clinitrack into $(VENV) (a minute or two the first time)"
+	$(BIN)/pip install -qq -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing clinitrack with its test tools into $(VENV) (a minute or two the first time)"
+	$(BIN)/pip install -qq -e '.[test]'
+	touch $@ $(RUNTIME_STAMP)
+
+# The tests use the PostgreSQL at 127.0.0.1:5432, or start a private cluster from these binaries.
+postgres-binaries:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing Debian's postgresql package"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql; \
+	fi
