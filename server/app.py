@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.static_files import create_static_files_router
 from litestar.types import Message, Scope
 
 from server.config import Settings
@@ -23,8 +22,8 @@ from server.db import close_pool, prepare_engine, start_pool
 from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
+from server.web import web_routes
 
-MOBILE_WEB = Path(__file__).resolve().parent.parent / "mobile_web"
 SCHEMA_PATH = "/schema"
 CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
@@ -92,16 +91,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    static = create_static_files_router(
-        path="/",
-        directories=[MOBILE_WEB],
-        html_mode=True,
-        opt={PUBLIC_OPT: True},
-        include_in_schema=False,
-        name="mobile_web",
-    )
     app = Litestar(
-        route_handlers=[HealthController, *CORE_ROUTES, static],
+        route_handlers=[HealthController, *CORE_ROUTES, *web_routes()],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[

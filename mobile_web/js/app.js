@@ -1,0 +1,155 @@
+// The shell: sign-in state, role homes, bottom navigation, site switcher, language, outbox status.
+import { get, request, ApiError } from "/js/api.js";
+import { lang, setLang, t, translateStatic } from "/js/i18n.js";
+import * as outbox from "/js/outbox.js";
+import { role, setMe, setSite, state } from "/js/state.js";
+import { h } from "/js/ui.js";
+
+const VIEWS = {
+  login: () => import("/js/views/login.js"),
+  scan: () => import("/js/views/scan.js"),
+  tasks: () => import("/js/views/tasks.js"),
+  dashboard: () => import("/js/views/dashboard.js"),
+  logs: () => import("/js/views/logs.js"),
+  places: () => import("/js/views/places.js"),
+  admin: () => import("/js/views/admin.js"),
+  account: () => import("/js/views/account.js"),
+  outbox: () => import("/js/views/outbox.js"),
+};
+
+// One thumb: at most four tabs, the role's home first.
+const TABS = {
+  assistant: ["scan", "tasks", "account"],
+  manager: ["dashboard", "scan", "places", "account"],
+  inspector: ["logs", "account"],
+  admin: ["admin", "places", "logs", "account"],
+};
+const ICONS = { scan: "▦", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
+
+export function home() {
+  return TABS[role()]?.[0] ?? "account";
+}
+
+export function go(name) {
+  if (location.hash !== `#/${name}`) location.hash = `#/${name}`;
+  else render();
+}
+
+let current = null;
+
+async function render() {
+  const name = location.hash.replace(/^#\//, "").split("?")[0] || "";
+  if (!state.me) {
+    if (name !== "login") return go("login");
+  } else if (!name || name === "login" || !VIEWS[name]) {
+    return go(home());
+  }
+  renderChrome(name);
+  const view = document.getElementById("view");
+  current?.destroy?.();
+  view.replaceChildren(h("p", { class: "muted" }, t("app.loading")));
+  try {
+    const module = await VIEWS[name]();
+    current = await module.render(view, { go, refreshMe, rerender: render });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return signedOut();
+    console.error(err);
+    view.replaceChildren(h("p", { class: "error" }, t("app.error")),
+      h("button", { class: "btn", type: "button", onclick: render }, t("app.retry")));
+  }
+  if (document.activeElement === document.body) view.focus({ preventScroll: true });
+}
+
+function renderChrome(active) {
+  translateStatic();
+  const langButton = document.getElementById("lang-switch");
+  langButton.textContent = lang() === "fr" ? "EN" : "FR";
+  langButton.lang = lang() === "fr" ? "en" : "fr";
+  langButton.setAttribute("aria-label", t("app.language"));
+  const nav = document.getElementById("tabs");
+  nav.setAttribute("aria-label", t("app.site"));
+  const tabs = state.me ? TABS[role()] ?? ["account"] : [];
+  nav.hidden = tabs.length === 0;
+  nav.replaceChildren(...tabs.map((tab) => h("a", {
+    href: `#/${tab}`, class: "tab", "aria-current": tab === active ? "page" : false,
+  }, h("span", { class: "tab-icon", "aria-hidden": "true" }, ICONS[tab]), h("span", {}, t(`nav.${tab}`)))));
+  const picker = document.querySelector(".site-picker");
+  const select = document.getElementById("site-switcher");
+  const memberships = state.me?.memberships ?? [];
+  picker.hidden = memberships.length < 2;
+  select.replaceChildren(...memberships.map((m) => h("option", {
+    value: m.site_id, selected: m.site_id === state.siteId,
+  }, m.site_name)));
+}
+
+async function refreshMe() {
+  try {
+    setMe(await get("/api/me"));
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) return signedOut();
+    if (!(err instanceof ApiError && err.isNetwork)) throw err;
+  }
+  return state.me;
+}
+
+function signedOut() {
+  setMe(null);
+  go("login");
+}
+
+async function showOutbox(s) {
+  const el = document.getElementById("outbox-status");
+  if (s.rejected) {
+    el.textContent = t("outbox.rejected", { n: s.rejected });
+    el.classList.add("banner-error");
+  } else if (s.pending) {
+    el.textContent = s.needsSignIn ? `${t("outbox.waiting", { n: s.pending })}. ${t("outbox.signin")}`
+      : s.pending === 1 ? t("outbox.waiting_one") : t("outbox.waiting", { n: s.pending });
+    el.classList.remove("banner-error");
+  }
+  el.dataset.pending = s.pending;
+  el.dataset.rejected = s.rejected;
+  el.hidden = !s.pending && !s.rejected;
+}
+
+function showConnection() {
+  const el = document.getElementById("connection");
+  el.hidden = navigator.onLine;
+  el.textContent = navigator.onLine ? "" : t("app.offline");
+}
+
+async function boot() {
+  document.getElementById("lang-switch").addEventListener("click", () => {
+    setLang(lang() === "fr" ? "en" : "fr");
+    render();
+  });
+  document.getElementById("site-switcher").addEventListener("change", (e) => {
+    setSite(Number(e.target.value));
+    go(home());
+    render();
+  });
+  document.getElementById("outbox-status").addEventListener("click", () => go("outbox"));
+  addEventListener("online", showConnection);
+  addEventListener("offline", showConnection);
+  addEventListener("hashchange", render);
+  showConnection();
+  outbox.onChange(showOutbox);
+  if (state.me && navigator.onLine) await refreshMe();
+  outbox.start();
+  render();
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+export async function signIn(username, password) {
+  const me = await request("POST", "/api/auth/login", { body: { username, password } });
+  setMe(me);
+  outbox.flush();
+  go(home());
+}
+
+export async function signOut() {
+  try { await request("POST", "/api/auth/logout"); } catch { /* offline: forget locally anyway */ }
+  signedOut();
+}
+
+boot();

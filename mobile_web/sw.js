@@ -1,0 +1,56 @@
+// Service worker: the app shell opens with no network and repeat visits cost no bytes. Shell files
+// are served cache-first; the service stamps a hash of the shell into VERSION below, so any change
+// to the client installs a new worker and a fresh cache. /api is never cached. The decoder is cached
+// the first time the camera opens, so it is not part of the first load.
+const VERSION = "__SHELL_VERSION__";
+const CACHE = `clinitrack-shell-${VERSION}`;
+const SHELL = [
+  "/", "/index.html", "/css/app.css", "/manifest.webmanifest", "/icons/icon.svg", "/icons/icon-192.png",
+  "/js/app.js", "/js/api.js", "/js/i18n.js", "/js/strings.js", "/js/state.js", "/js/ui.js", "/js/outbox.js",
+  "/js/scanner.js",
+  "/js/views/login.js", "/js/views/scan.js", "/js/views/tasks.js", "/js/views/dashboard.js", "/js/views/logs.js",
+  "/js/views/places.js", "/js/views/admin.js", "/js/views/account.js", "/js/views/outbox.js",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((keys) => Promise.all(keys.filter((k) => k.startsWith("clinitrack-") && k !== CACHE && k !== "clinitrack-vendor")
+      .map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/schema") || url.pathname === "/healthz"
+      || url.pathname === "/readyz") return;
+  if (url.pathname.startsWith("/vendor/")) {
+    // The decoder never changes for a given install: cache first.
+    event.respondWith(caches.open("clinitrack-vendor").then(async (cache) => {
+      const hit = await cache.match(event.request);
+      if (hit) return hit;
+      const resp = await fetch(event.request);
+      if (resp.ok) cache.put(event.request, resp.clone());
+      return resp;
+    }));
+    return;
+  }
+  const key = url.pathname === "/" ? "/index.html" : url.pathname;
+  event.respondWith(caches.open(CACHE).then(async (cache) => {
+    const hit = await cache.match(key);
+    if (hit) return hit;
+    try {
+      const resp = await fetch(event.request);
+      if (resp.ok && SHELL.includes(url.pathname)) cache.put(key, resp.clone());
+      return resp;
+    } catch (err) {
+      const fallback = await cache.match("/index.html");
+      if (fallback && event.request.mode === "navigate") return fallback;
+      throw err;
+    }
+  }));
+});
