@@ -9,6 +9,8 @@ CLINITRACK := $(BIN)/clinitrack
 # Install stamps: redone only when pyproject.toml is newer than the stamp (or .venv was removed).
 RUNTIME_STAMP := $(VENV)/.clinitrack-runtime
 TEST_STAMP := $(VENV)/.clinitrack-test
+# The web client's npm packages (the barcode decoder; axe-core for tests), from its lock file.
+NPM_STAMP := mobile_web/node_modules/.package-lock.json
 
 # Runtime targets read an optional .env (see .env.example); the test targets never do.
 LOAD_ENV := set -a; if [ -f .env ]; then . ./.env; fi; set +a;
@@ -20,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .DEFAULT_GOAL := help
 # Lint, then SQLite, then PostgreSQL, in that order, even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries
+.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench
 
 help: ## List the targets
 	@echo "clinitrack: make <target>"
@@ -31,16 +33,16 @@ demo: install ## Install, migrate, load the demo clinic and serve it at http://1
 	@$(LOAD_ENV) $(CLINITRACK) seed demo
 	@$(LOAD_ENV) exec $(CLINITRACK) serve --no-migrate
 
-install: $(RUNTIME_STAMP) ## Create .venv and install the service (quick when already done)
+install: $(RUNTIME_STAMP) $(NPM_STAMP) ## Create .venv, install the service and the web client's packages
 
-install-test: $(TEST_STAMP) postgres-binaries ## Install the service with test tools and Debian's PostgreSQL binaries
+install-test: $(TEST_STAMP) $(NPM_STAMP) postgres-binaries chromium ## Install test tools, Debian's PostgreSQL and Chromium
 
 test: install-test lint test-sqlite test-postgres ## Lint, then the whole suite on SQLite, then on PostgreSQL
 
-test-sqlite: $(TEST_STAMP) ## The whole suite on SQLite
+test-sqlite: $(TEST_STAMP) $(NPM_STAMP) ## The whole suite on SQLite
 	CLINITRACK_TEST_ENGINE=sqlite $(BIN)/pytest
 
-test-postgres: $(TEST_STAMP) ## The whole suite on PostgreSQL (a throwaway database on 127.0.0.1:5432)
+test-postgres: $(TEST_STAMP) $(NPM_STAMP) ## The whole suite on PostgreSQL (a throwaway database on 127.0.0.1:5432)
 	CLINITRACK_TEST_ENGINE=postgres $(BIN)/pytest
 
 lint: $(TEST_STAMP) ## ruff check and mypy
@@ -61,6 +63,13 @@ clean: ## Remove var/ (database, secret key) and caches; keeps .venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache build
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
+bench: install-test ## Web client benchmark: bytes on first and repeat load, camera decode time
+	$(BIN)/python -m bench.web_load
+
+$(NPM_STAMP): mobile_web/package.json mobile_web/package-lock.json
+	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -qq --upgrade pip
@@ -74,6 +83,13 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	@echo "installing clinitrack with its test tools into $(VENV) (a minute or two the first time)"
 	$(BIN)/pip install -qq -e '.[test]'
 	touch $@ $(RUNTIME_STAMP)
+
+# Browser tests drive Debian's chromium through Playwright; Playwright never downloads a browser.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian's chromium"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	fi
 
 # The tests use the PostgreSQL at 127.0.0.1:5432, or start a private cluster from these binaries.
 postgres-binaries:

@@ -1,8 +1,8 @@
 // The shell: sign-in state, role homes, bottom navigation, site switcher, language, outbox status.
 import { get, request, ApiError } from "/js/api.js";
-import { lang, setLang, t, translateStatic } from "/js/i18n.js";
+import { lang, setLang, setTimeZone, t, translateStatic } from "/js/i18n.js";
 import * as outbox from "/js/outbox.js";
-import { role, setMe, setSite, state } from "/js/state.js";
+import { role, setMe, setSite, site, state } from "/js/state.js";
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -62,10 +62,13 @@ async function render() {
 
 function renderChrome(active) {
   translateStatic();
+  setTimeZone(site()?.timezone);
+  const brand = document.querySelector(".brand");
+  brand.textContent = state.me && state.me.memberships.length === 1 ? site()?.site_name ?? "clinitrack" : "clinitrack";
   const langButton = document.getElementById("lang-switch");
   langButton.textContent = lang() === "fr" ? "EN" : "FR";
   langButton.lang = lang() === "fr" ? "en" : "fr";
-  langButton.setAttribute("aria-label", t("app.language"));
+  langButton.setAttribute("aria-label", `${langButton.textContent} – ${t("app.language")}`);
   const nav = document.getElementById("tabs");
   nav.setAttribute("aria-label", t("app.site"));
   const tabs = state.me ? TABS[role()] ?? ["account"] : [];

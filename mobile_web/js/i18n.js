@@ -44,14 +44,21 @@ export function formatNumber(value, options = {}) {
   return new Intl.NumberFormat(locale(), options).format(value);
 }
 
+let timeZone;
+/** Times are shown in the site's time zone (design invariant 4), not the phone's. */
+export function setTimeZone(zone) { timeZone = zone || undefined; }
+
+function dateFormat(options) {
+  try { return new Intl.DateTimeFormat(locale(), { ...options, timeZone }); }
+  catch { return new Intl.DateTimeFormat(locale(), options); }
+}
+
 export function formatDateTime(value) {
-  const date = value instanceof Date ? value : new Date(value);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return dateFormat({ dateStyle: "medium", timeStyle: "short" }).format(value instanceof Date ? value : new Date(value));
 }
 
 export function formatDate(value) {
-  const date = value instanceof Date ? value : new Date(value);
-  return new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(date);
+  return dateFormat({ dateStyle: "medium" }).format(value instanceof Date ? value : new Date(value));
 }
 
 /** A server problem (RFC 9457) in the user's language, through its stable code. */

@@ -32,6 +32,7 @@ class PasswordReset(Request):
 class MembershipRead(Read):
     site_id: int
     site_name: str
+    timezone: str
     role: Role
 
 

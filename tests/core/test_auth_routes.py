@@ -17,7 +17,9 @@ async def test_login_sets_a_hardened_cookie_and_me_answers(client: Client) -> No
     assert "Secure" not in cookie  # plain http in tests
     me = (await client.get("/api/me")).json()
     assert me["username"] == "maria"
-    assert me["memberships"] == [{"site_id": site, "site_name": "Test Clinic", "role": "assistant"}]
+    assert me["memberships"] == [
+        {"site_id": site, "site_name": "Test Clinic", "timezone": "America/Toronto", "role": "assistant"}
+    ]
     assert me["csrf_token"] == resp.json()["csrf_token"]
 
 

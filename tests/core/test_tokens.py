@@ -31,7 +31,9 @@ async def test_token_is_scoped_to_its_site_and_role(client: Client) -> None:
     assert (await client.get("/api/users", headers=h)).status_code == 403
     me = (await client.get("/api/me", headers=h)).json()
     assert me["via_token"] is True
-    assert me["memberships"] == [{"site_id": site, "site_name": "A", "role": "inspector"}]
+    assert me["memberships"] == [
+        {"site_id": site, "site_name": "A", "timezone": "America/Toronto", "role": "inspector"}
+    ]
 
 
 async def test_manager_token_writes_without_csrf_and_is_audited_as_the_token(client: Client) -> None:

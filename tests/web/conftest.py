@@ -18,7 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+# Two shared cores run the service, Chromium and pytest together: allow for a slow moment.
+expect.set_options(timeout=15_000)
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
 BASE_ARGS = [

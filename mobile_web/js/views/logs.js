@@ -1,8 +1,12 @@
 // Inspector's view: is the record intact, and what was written, newest pages on demand.
 import { get } from "/js/api.js";
-import { formatDateTime, t } from "/js/i18n.js";
+import { formatDateTime, has, t } from "/js/i18n.js";
 import { state } from "/js/state.js";
 import { h, screen } from "/js/ui.js";
+
+function actionText(action) {
+  return has(`action.${action}`) ? t(`action.${action}`) : action;
+}
 
 export async function render(view) {
   const site = state.siteId;
@@ -19,7 +23,8 @@ export async function render(view) {
     const page = await get(`/api/sites/${site}/audit/events?after=${after}&limit=50`);
     for (const e of page.items) {
       list.append(h("li", { class: "list-item" },
-        h("div", { class: "row-between" }, h("strong", {}, e.action), h("span", { class: "muted" }, `#${e.seq}`)),
+        h("div", { class: "row-between" }, h("strong", {}, actionText(e.action)),
+          h("span", { class: "muted" }, `#${e.seq}`)),
         h("div", { class: "muted" }, formatDateTime(e.at), " · ", t("logs.who"), " ", e.actor)));
     }
     if (!list.children.length) list.append(h("li", { class: "empty" }, t("logs.none")));

@@ -16,13 +16,19 @@ from server.http import Caller
 
 
 async def me_read(principal: Caller) -> MeRead:
-    names = {
-        int(r["id"]): str(r["name"])
-        for r in await Site.select(Site.id, Site.name).where(Site.id.is_in(list(principal.roles) or [0]))
+    sites = {
+        int(r["id"]): r
+        for r in await Site.select(Site.id, Site.name, Site.timezone).where(
+            Site.id.is_in(list(principal.roles) or [0])
+        )
     }
     memberships = [
-        MembershipRead(site_id=site_id, site_name=names.get(site_id, ""), role=role)
-        for site_id, role in sorted(principal.roles.items(), key=lambda kv: names.get(kv[0], ""))
+        MembershipRead(
+            site_id=site_id, site_name=str(sites[site_id]["name"]), timezone=str(sites[site_id]["timezone"]),
+            role=role,
+        )
+        for site_id, role in sorted(principal.roles.items(), key=lambda kv: str(sites[kv[0]]["name"]))
+        if site_id in sites
     ]
     return MeRead(
         user_id=principal.user_id,
