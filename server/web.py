@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from litestar import Response, Router, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
 from server.core.permissions import PUBLIC_OPT
@@ -55,7 +56,7 @@ def service_worker() -> Response[bytes]:
     )
 
 
-def web_routes() -> list[Router | object]:
+def web_routes() -> list[Router | HTTPRouteHandler]:
     vendor = [
         create_static_files_router(
             path=path,
