@@ -36,8 +36,12 @@ export function go(name) {
 }
 
 let current = null;
+let renderSeq = 0;
 
+// Each render builds into a detached container and is attached only if it is still the latest,
+// so a slow screen can never replace the one the user has moved on to.
 async function render() {
+  const seq = ++renderSeq;
   const name = location.hash.replace(/^#\//, "").split("?")[0] || "";
   if (!state.me) {
     if (name !== "login") return go("login");
@@ -47,17 +51,32 @@ async function render() {
   renderChrome(name);
   const view = document.getElementById("view");
   current?.destroy?.();
-  view.replaceChildren(h("p", { class: "muted" }, t("app.loading")));
+  current = null;
+  const container = h("div", { class: "view-body" });
+  const slow = setTimeout(() => {
+    if (seq === renderSeq) view.replaceChildren(h("p", { class: "muted" }, t("app.loading")));
+  }, 150);
+  let handle = null;
   try {
     const module = await VIEWS[name]();
-    current = await module.render(view, { go, refreshMe, rerender: render });
+    handle = await module.render(container, { go, refreshMe, rerender: render });
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return signedOut();
     console.error(err);
-    view.replaceChildren(h("p", { class: "error" }, t("app.error")),
+    container.replaceChildren(h("p", { class: "error" }, t("app.error")),
       h("button", { class: "btn", type: "button", onclick: render }, t("app.retry")));
+  } finally {
+    clearTimeout(slow);
   }
-  if (document.activeElement === document.body) view.focus({ preventScroll: true });
+  if (seq !== renderSeq) {
+    handle?.destroy?.();
+    return;
+  }
+  current = handle;
+  view.replaceChildren(container);
+  const first = container.querySelector("[autofocus]");
+  if (first) first.focus();
+  else if (document.activeElement === document.body) view.focus({ preventScroll: true });
 }
 
 function renderChrome(active) {

@@ -126,9 +126,10 @@ function wedgeListener(onBurst) {
     if (chars.length >= WEDGE_MIN) {
       event.preventDefault();
       held += ch;
+      // No Enter/Tab soon after: it was fast typing, give the keys back.
+      clearTimeout(timer);
+      timer = setTimeout(abandon, WEDGE_GAP_MS * 3);
     }
-    clearTimeout(timer);
-    timer = setTimeout(abandon, WEDGE_GAP_MS * 2);
   }
 
   function restore() {

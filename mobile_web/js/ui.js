@@ -44,6 +44,24 @@ export function confirmDialog(message) {
   });
 }
 
+/** Ask for one value (for example a new password): resolves the text, or null when cancelled. */
+export function askDialog(label, { type = "text", minlength = 0 } = {}) {
+  return new Promise((resolve) => {
+    const input = h("input", { type, minlength: minlength || false, autocomplete: type === "password" ? "new-password" : "off" });
+    const form = h("form", { method: "dialog", class: "stack" }, field(label, input),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "btn", onclick: () => done(null) }, t("app.cancel")),
+        h("button", { type: "submit", class: "btn btn-primary" }, t("app.save"))));
+    const dialog = h("dialog", { class: "dialog", "aria-label": label }, form);
+    form.addEventListener("submit", (e) => { e.preventDefault(); done(input.value || null); });
+    function done(value) { dialog.close(); dialog.remove(); resolve(value); }
+    dialog.addEventListener("cancel", () => done(null));
+    document.body.append(dialog);
+    dialog.showModal();
+    input.focus();
+  });
+}
+
 /** A labelled input; `name` is the key in the form's values. */
 export function field(label, input) {
   const id = `f-${Math.random().toString(36).slice(2, 9)}`;

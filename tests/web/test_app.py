@@ -124,6 +124,10 @@ async def test_offline_writes_wait_survive_a_reload_and_land_exactly_once(new_co
     await expect(page.locator("#outbox-status")).to_have_text("3 waiting to send")
     await page.reload()  # from the service worker's cache, with no network
     await expect(page.locator("#outbox-status")).to_have_text("3 waiting to send")
+    await page.close()  # closing the tab keeps them too
+    page = await ctx.new_page()
+    await page.goto("/#/places")
+    await expect(page.locator("#outbox-status")).to_have_text("3 waiting to send")
     await expect(page.locator("#connection")).to_be_visible()
     assert await Location.count().where(Location.site == site) == 2
     await ctx.set_offline(False)
@@ -153,6 +157,34 @@ async def test_a_refused_write_comes_back_to_the_user(new_context: NewContext) -
     await page.locator("dialog button", has_text="Yes").click()
     await expect(page.locator("#outbox-items")).to_contain_text("Everything has been sent.")
     await expect(page.locator("#outbox-status")).to_be_hidden()
+
+
+async def test_site_switcher_and_password_reset_by_an_admin(page: Page) -> None:
+    site = await people()
+    other = await make_site("Lakeside Clinic")
+    await make_user("both", site_id=site, role=Role.ADMIN)
+    from server.clock import utcnow
+    from server.core import service
+    from server.core.auth import SYSTEM
+    from server.core.schemas import MemberAdd
+
+    await service.add_member(SYSTEM, other, MemberAdd(username="both", role=Role.INSPECTOR), now=utcnow())
+    await sign_in(page, "both")
+    await expect(page.locator(".screen-title")).to_have_text("Logs")  # Lakeside comes first: inspector there
+    switcher = page.locator("#site-switcher")
+    await expect(switcher).to_be_visible()
+    await switcher.select_option(label="Maple Grove")
+    await expect(page.locator(".screen-title")).to_have_text("Admin")
+    await expect(page.locator(".brand")).to_have_text("clinitrack")
+    person = page.locator("#people li[data-username='assistant']")
+    await person.locator("button", has_text="Reset password").click()
+    await page.locator("dialog input").fill("a-fresh-password")
+    await page.locator("dialog button[type=submit]").click()
+    await expect(page.locator("#toast")).to_contain_text("New password set")
+    await page.click("a[href='#/account']")
+    await page.click("#sign-out")
+    await sign_in(page, "assistant", "a-fresh-password")
+    await expect(page.locator(".screen-title")).to_have_text("Scan")
 
 
 async def test_the_shell_is_installable(page: Page) -> None:

@@ -3,7 +3,7 @@
 import { get, writeNow } from "/js/api.js";
 import { formatDate, problemText, t } from "/js/i18n.js";
 import { state } from "/js/state.js";
-import { confirmDialog, field, fieldErrors, formValues, h, screen, toast } from "/js/ui.js";
+import { askDialog, confirmDialog, field, fieldErrors, formValues, h, screen, toast } from "/js/ui.js";
 
 const ROLES = ["assistant", "manager", "inspector", "admin"];
 
@@ -52,7 +52,8 @@ function peopleSection(site, rerender) {
         select,
         h("div", { class: "row" },
           h("button", { type: "button", class: "btn btn-small", onclick: async () => {
-            const pw = prompt(t("admin.new_password"));
+            const pw = await askDialog(`${t("admin.reset_password")}: ${m.display_name}. ${t("admin.new_password")}`,
+              { type: "password", minlength: 10 });
             if (!pw) return;
             if (await attempt(null, () => writeNow("POST", `/api/sites/${site}/members/${m.user_id}/password`, { new_password: pw }))) {
               toast(t("admin.reset_done", { name: m.display_name }));

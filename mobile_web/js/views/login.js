@@ -5,7 +5,7 @@ import { field, h, screen } from "/js/ui.js";
 export function render(view) {
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const username = h("input", { name: "username", autocomplete: "username", autocapitalize: "none",
-    spellcheck: "false", required: true });
+    spellcheck: "false", required: true, autofocus: true });
   const password = h("input", { name: "password", type: "password", autocomplete: "current-password", required: true });
   const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("login.submit"));
   const form = h("form", { class: "stack", novalidate: true },
@@ -30,5 +30,4 @@ export function render(view) {
     }
   });
   view.replaceChildren(screen(t("login.title"), form));
-  username.focus();
 }
