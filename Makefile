@@ -67,6 +67,10 @@ bench: install-test ## Web client benchmark: bytes on first and repeat load, cam
 	$(BIN)/python -m bench.web_load
 
 $(NPM_STAMP): mobile_web/package.json mobile_web/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "installing Debian's nodejs and npm"; \
+		$(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y nodejs npm; \
+	fi
 	cd mobile_web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
