@@ -22,6 +22,7 @@ from server.db import close_pool, prepare_engine, start_pool
 from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
+from server.stock.routes import ROUTES as STOCK_ROUTES
 from server.web import web_routes
 
 SCHEMA_PATH = "/schema"
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Litestar(
-        route_handlers=[HealthController, *CORE_ROUTES, *web_routes()],
+        route_handlers=[HealthController, *CORE_ROUTES, *STOCK_ROUTES, *web_routes()],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

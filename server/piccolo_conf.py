@@ -8,7 +8,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 from server.config import Settings
 
-APPS = ["server.core.piccolo_app"]
+APPS = ["server.core.piccolo_app", "server.stock.piccolo_app"]
 
 
 def make_engine(settings: Settings) -> PostgresEngine | SQLiteEngine:

@@ -1,0 +1,148 @@
+"""Catalog use cases: items and the barcodes that identify them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+import msgspec
+from piccolo.columns import Column
+
+from server.core import audit
+from server.core.auth import Principal
+from server.core.service import get_site
+from server.db import write_transaction
+from server.errors import Conflict, NotFound
+from server.stock.schemas import CodeIn, CodeRead, ItemCreate, ItemRead, ItemUpdate
+from server.stock.tables import Item, ItemCode
+
+ITEM_FIELDS = (
+    "kind",
+    "name",
+    "din",
+    "manufacturer",
+    "unit",
+    "doses_per_unit",
+    "storage",
+    "par_level",
+    "reorder_point",
+    "reorder_qty",
+    "default_supplier",
+    "publicly_funded",
+    "beyond_use_days",
+)
+
+
+def _item(row: dict[str, Any], codes: list[CodeRead]) -> ItemRead:
+    return msgspec.convert({**row, "site_id": row["site"], "codes": codes}, ItemRead)
+
+
+async def _codes_for(item_ids: list[int]) -> dict[int, list[CodeRead]]:
+    found: dict[int, list[CodeRead]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return found
+    rows = (
+        await ItemCode.select(ItemCode.item, ItemCode.code, ItemCode.kind, ItemCode.pack_qty)
+        .where(ItemCode.item.is_in(item_ids))
+        .order_by(ItemCode.id)
+    )
+    for r in rows:
+        found[int(r["item"])].append(CodeRead(code=r["code"], kind=r["kind"], pack_qty=r["pack_qty"]))
+    return found
+
+
+async def list_items(site_id: int, *, search: str = "", include_inactive: bool = False) -> list[ItemRead]:
+    query = Item.select().where(Item.site == site_id).order_by(Item.name)
+    if not include_inactive:
+        query = query.where(Item.active == True)  # noqa: E712
+    if search:
+        query = query.where(Item.name.ilike(f"%{search}%"))
+    rows = await query
+    codes = await _codes_for([int(r["id"]) for r in rows])
+    return [_item(r, codes[int(r["id"])]) for r in rows]
+
+
+async def get_item(site_id: int, item_id: int) -> ItemRead:
+    row = await Item.select().where((Item.id == item_id) & (Item.site == site_id)).first()
+    if row is None:
+        raise NotFound("This item is not in this site's catalog.", code="item_not_found")
+    return _item(row, (await _codes_for([item_id]))[item_id])
+
+
+async def _add_code(site_id: int, item_id: int, code: CodeIn, now: datetime) -> None:
+    text = code.code.strip()
+    existing = (
+        await ItemCode.select(ItemCode.item)
+        .where((ItemCode.site == site_id) & (ItemCode.code == text))
+        .first()
+    )
+    if existing is not None:
+        raise Conflict(f"The code {text} already belongs to another item here.", code="code_taken")
+    await ItemCode.insert(
+        ItemCode(
+            site=site_id, item=item_id, code=text, kind=code.kind, pack_qty=code.pack_qty, created_at=now
+        )
+    )
+
+
+async def create_item(principal: Principal, site_id: int, data: ItemCreate, *, now: datetime) -> ItemRead:
+    values = {f: getattr(data, f) for f in ITEM_FIELDS}
+    values["name"] = data.name.strip()
+    async with write_transaction():
+        await get_site(site_id)
+        if await Item.exists().where((Item.site == site_id) & (Item.name == values["name"])):
+            raise Conflict(f"An item named {values['name']!r} is already in the catalog.", code="item_exists")
+        rows = await Item.insert(Item(site=site_id, created_at=now, **values)).returning(Item.id)
+        item_id = int(rows[0]["id"])
+        for code in data.codes:
+            await _add_code(site_id, item_id, code, now)
+        item = await get_item(site_id, item_id)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="item.create",
+            entity="item",
+            entity_id=item_id,
+            payload=msgspec.to_builtins(item),
+            now=now,
+        )
+    return item
+
+
+async def update_item(
+    principal: Principal, site_id: int, item_id: int, data: ItemUpdate, *, now: datetime
+) -> ItemRead:
+    changes = {k: v for k, v in msgspec.to_builtins(data).items() if v is not None}
+    async with write_transaction():
+        await get_item(site_id, item_id)
+        if changes:
+            await Item.update(cast("dict[Column | str, Any]", changes)).where(Item.id == item_id)
+            await audit.append(
+                actor=principal.actor,
+                site_id=site_id,
+                action="item.update",
+                entity="item",
+                entity_id=item_id,
+                payload=changes,
+                now=now,
+            )
+        return await get_item(site_id, item_id)
+
+
+async def link_code(
+    principal: Principal, site_id: int, item_id: int, code: CodeIn, *, now: datetime
+) -> ItemRead:
+    """An unknown barcode is linked to an item once; scans recognise it from then on."""
+    async with write_transaction():
+        await get_item(site_id, item_id)
+        await _add_code(site_id, item_id, code, now)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="item.link_code",
+            entity="item",
+            entity_id=item_id,
+            payload=msgspec.to_builtins(code),
+            now=now,
+        )
+        return await get_item(site_id, item_id)
