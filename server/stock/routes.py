@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
@@ -10,12 +11,15 @@ from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
 from server.stock import catalog, ledger, queries
+from server.stock.rules import MovementKind
 from server.stock.schemas import (
     AdjustIn,
     CodeIn,
     ItemCreate,
     ItemRead,
     ItemUpdate,
+    JournalPage,
+    LotDetail,
     MovementResult,
     ReceiveIn,
     ReturnIn,
@@ -241,5 +245,57 @@ class StockController(Controller):
             site_id, item_id=item_id, location_id=location_id, include_empty=include_empty
         )
 
+    @get(
+        "/expiring",
+        guards=[read_site],
+        summary="Expiring soon",
+        description="Stock on hand that expires within the given days, expired stock included.",
+    )
+    async def expiring(
+        self,
+        site_id: PathId,
+        days: Annotated[int, Parameter(ge=0, le=3650)] = 30,
+    ) -> list[StockRow]:
+        return await queries.expiring(site_id, within_days=days, today=utcnow().date())
 
-ROUTES = [ItemController, MovementController, StockController]
+    @get("/lots/{lot_id:int}", guards=[read_site], summary="A lot: where it is and what happened to it")
+    async def lot_detail(self, site_id: PathId, lot_id: PathId) -> LotDetail:
+        return await queries.lot_detail(site_id, lot_id)
+
+
+class JournalController(Controller):
+    path = "/api/sites/{site_id:int}/journal"
+    tags = ["stock"]
+
+    @get(
+        "/",
+        guards=[read_site],
+        summary="The movement journal",
+        description="Newest first, keyset paged: pass next_before as before for the next page.",
+    )
+    async def journal(
+        self,
+        site_id: PathId,
+        before: Annotated[int | None, Parameter(ge=1, le=2**62)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+        item_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
+        lot_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
+        location_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
+        kind: Annotated[MovementKind | None, Parameter(description="receive, use, waste, ...")] = None,
+        since: Annotated[datetime | None, Parameter(description="From this time (inclusive).")] = None,
+        until: Annotated[datetime | None, Parameter(description="Up to this time (exclusive).")] = None,
+    ) -> JournalPage:
+        return await queries.journal(
+            site_id,
+            before=before,
+            limit=limit,
+            item_id=item_id,
+            lot_id=lot_id,
+            location_id=location_id,
+            kind=kind,
+            since=since,
+            until=until,
+        )
+
+
+ROUTES = [ItemController, MovementController, StockController, JournalController]

@@ -181,3 +181,39 @@ class StockRow(Read):
     location_id: int
     location_name: str
     on_hand: int
+
+
+class JournalRow(Read):
+    id: int
+    kind: MovementKind
+    at: datetime
+    quantity: int
+    reason: str
+    reference: str
+    note: str
+    actor: str
+    lot_id: int
+    lot_number: str
+    expiry: date | None
+    item_id: int
+    item_name: str
+    location_id: int
+    location_name: str
+
+
+class JournalPage(Read):
+    items: list[JournalRow]
+    next_before: int | None
+
+
+class LotLevel(Read):
+    location_id: int
+    location_name: str
+    on_hand: int
+
+
+class LotDetail(Read):
+    lot: LotRead
+    item_name: str
+    levels: list[LotLevel]
+    history: list[JournalRow]
