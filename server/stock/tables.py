@@ -90,3 +90,56 @@ class Movement(Table):
     group_key = UUID(index=True)
     actor = Varchar(length=80)
     at = Timestamptz(index=True)
+
+
+class StockCount(Table, tablename="stock_count"):
+    """A count of one place (for example the vaccine fridge, monthly): open, then posted."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, null=False)
+    status = Varchar(length=16, default="open")
+    started_by = Varchar(length=80)
+    started_at = Timestamptz()
+    posted_by = Varchar(length=80)
+    posted_at = Timestamptz(null=True, default=None)
+    note = Text()
+
+
+class StockCountLine(Table, tablename="stock_count_line"):
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False)
+    count = ForeignKey(references=StockCount, on_delete=OnDelete.restrict, null=False, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, null=False)
+    expected = Integer(default=0)
+    counted = Integer(null=True, default=None)
+    reason = Varchar(length=32)
+    counted_by = Varchar(length=80)
+    counted_at = Timestamptz(null=True, default=None)
+
+
+class Recall(Table):
+    """A recall notice: an item (or GTIN) and lot numbers; matching lots are quarantined as recalled."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    item = ForeignKey(references=Item, on_delete=OnDelete.restrict, null=False)
+    lot_numbers = Text()
+    notice = Text()
+    source = Varchar(length=200)
+    created_by = Varchar(length=80)
+    created_at = Timestamptz()
+
+
+class OpenedVial(Table, tablename="opened_vial"):
+    """A multi-dose vial once opened: tracked until finished or wasted at its beyond-use time."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    lot = ForeignKey(references=Lot, on_delete=OnDelete.restrict, null=False, index=True)
+    location = ForeignKey(references=Location, on_delete=OnDelete.restrict, null=False)
+    opened_at = Timestamptz()
+    beyond_use_at = Timestamptz(index=True)
+    opened_by = Varchar(length=80)
+    status = Varchar(length=16, default="open")
+    closed_at = Timestamptz(null=True, default=None)
