@@ -21,6 +21,14 @@ async def housekeeping() -> None:
     log.info("housekeeping: removed %d expired sessions", removed)
 
 
+async def vial_sweep() -> None:
+    from server.stock.vials import waste_past_beyond_use
+
+    wasted = await waste_past_beyond_use(utcnow())
+    if wasted:
+        log.info("vials: %d opened vials reached their beyond-use time and were wasted", wasted)
+
+
 def build_scheduler() -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(

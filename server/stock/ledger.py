@@ -45,7 +45,7 @@ class Move:
     reference: str = ""
 
 
-async def _location(site_id: int, location_id: int) -> dict[str, Any]:
+async def location_row(site_id: int, location_id: int) -> dict[str, Any]:
     row = (
         await Location.select(Location.id, Location.name, Location.active)
         .where((Location.id == location_id) & (Location.site == site_id))
@@ -56,7 +56,7 @@ async def _location(site_id: int, location_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def _lot(site_id: int, lot_id: int) -> dict[str, Any]:
+async def lot_row(site_id: int, lot_id: int) -> dict[str, Any]:
     row = await Lot.select().where((Lot.id == lot_id) & (Lot.site == site_id)).first()
     if row is None:
         raise NotFound("This lot is not known at this site.", code="lot_not_found")
@@ -74,7 +74,7 @@ def _lot_read(row: dict[str, Any]) -> LotRead:
     )
 
 
-async def _on_hand(lot_id: int, location_id: int) -> int:
+async def on_hand(lot_id: int, location_id: int) -> int:
     row = (
         await StockLevel.select(StockLevel.on_hand)
         .where((StockLevel.lot == lot_id) & (StockLevel.location == location_id))
@@ -112,7 +112,7 @@ async def _apply(site_id: int, move: Move, *, actor: str, group: uuid.UUID, now:
         .returning(StockLevel.on_hand)
     )
     if not rows:
-        have = await _on_hand(move.lot_id, move.location_id)
+        have = await on_hand(move.lot_id, move.location_id)
         raise Conflict(
             f"Not enough stock: {have} on hand here, {-move.delta} asked for.", code="not_enough_stock"
         )
@@ -172,7 +172,7 @@ async def _record(
     group = uuid.uuid4()
     done = [await _apply(site_id, m, actor=principal.actor, group=group, now=now) for m in moves]
     lot = await _refresh_depleted(lot)
-    levels = {str(m.location_id): await _on_hand(m.lot_id, m.location_id) for m in moves}
+    levels = {str(m.location_id): await on_hand(m.lot_id, m.location_id) for m in moves}
     await audit.append(
         actor=principal.actor,
         site_id=site_id,
@@ -246,7 +246,7 @@ async def receive(principal: Principal, site_id: int, data: ReceiveIn, *, now: d
         )
         if item is None:
             raise NotFound("This item is not in this site's catalog.", code="item_not_found")
-        await _location(site_id, data.location_id)
+        await location_row(site_id, data.location_id)
         lot = await find_or_create_lot(
             site_id, data.item_id, data.lot_number, data.expiry, data.serial, now=now
         )
@@ -298,11 +298,15 @@ def _blocked(lot: dict[str, Any], today: date) -> None:
         raise RuleViolation(block.message, code=block.code)
 
 
-async def use(principal: Principal, site_id: int, data: UseIn, *, now: datetime) -> MovementResult:
+async def use(
+    principal: Principal, site_id: int, data: UseIn, *, now: datetime, check_usable: bool = True
+) -> MovementResult:
+    """Use or administer. ``check_usable`` is off only for finishing an already-opened vial."""
     async with write_transaction():
-        lot = await _lot(site_id, data.lot_id)
-        await _location(site_id, data.location_id)
-        _blocked(lot, now.date())
+        lot = await lot_row(site_id, data.lot_id)
+        await location_row(site_id, data.location_id)
+        if check_usable:
+            _blocked(lot, now.date())
         warnings = await _fefo(lot, data.location_id, now.date())
         move = Move(MovementKind.USE, data.lot_id, data.location_id, -data.quantity, reference=data.reference)
         return await _record(principal, site_id, lot, [move], action="stock.use", now=now, warnings=warnings)
@@ -310,8 +314,8 @@ async def use(principal: Principal, site_id: int, data: UseIn, *, now: datetime)
 
 async def waste(principal: Principal, site_id: int, data: WasteIn, *, now: datetime) -> MovementResult:
     async with write_transaction():
-        lot = await _lot(site_id, data.lot_id)
-        await _location(site_id, data.location_id)
+        lot = await lot_row(site_id, data.lot_id)
+        await location_row(site_id, data.location_id)
         move = Move(
             MovementKind.WASTE,
             data.lot_id,
@@ -331,9 +335,9 @@ async def transfer(principal: Principal, site_id: int, data: TransferIn, *, now:
             fields=[{"field": "to_location_id", "message": "is the same place"}],
         )
     async with write_transaction():
-        lot = await _lot(site_id, data.lot_id)
-        await _location(site_id, data.from_location_id)
-        await _location(site_id, data.to_location_id)
+        lot = await lot_row(site_id, data.lot_id)
+        await location_row(site_id, data.from_location_id)
+        await location_row(site_id, data.to_location_id)
         moves = [
             Move(MovementKind.TRANSFER, data.lot_id, data.from_location_id, -data.quantity),
             Move(MovementKind.TRANSFER, data.lot_id, data.to_location_id, data.quantity),
@@ -345,8 +349,8 @@ async def return_to_supplier(
     principal: Principal, site_id: int, data: ReturnIn, *, now: datetime
 ) -> MovementResult:
     async with write_transaction():
-        lot = await _lot(site_id, data.lot_id)
-        await _location(site_id, data.location_id)
+        lot = await lot_row(site_id, data.lot_id)
+        await location_row(site_id, data.location_id)
         move = Move(MovementKind.RETURN, data.lot_id, data.location_id, -data.quantity, note=data.note)
         return await _record(principal, site_id, lot, [move], action="stock.return", now=now)
 
@@ -354,8 +358,8 @@ async def return_to_supplier(
 async def adjust(principal: Principal, site_id: int, data: AdjustIn, *, now: datetime) -> MovementResult:
     """Set the on-hand to what was counted; the difference is the movement."""
     async with write_transaction():
-        lot = await _lot(site_id, data.lot_id)
-        await _location(site_id, data.location_id)
+        lot = await lot_row(site_id, data.lot_id)
+        await location_row(site_id, data.location_id)
         delta = data.counted - await _on_hand_locked(site_id, data.lot_id, data.location_id)
         if delta == 0:
             raise RuleViolation("The count matches what is on hand; nothing to adjust.", code="no_change")

@@ -10,7 +10,7 @@ from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
-from server.stock import catalog, ledger, queries
+from server.stock import catalog, ledger, queries, vials
 from server.stock.rules import MovementKind
 from server.stock.schemas import (
     AdjustIn,
@@ -26,6 +26,8 @@ from server.stock.schemas import (
     StockRow,
     TransferIn,
     UseIn,
+    VialOpen,
+    VialRead,
     WasteIn,
 )
 
@@ -298,4 +300,57 @@ class JournalController(Controller):
         )
 
 
-ROUTES = [ItemController, MovementController, StockController, JournalController]
+class VialController(Controller):
+    path = "/api/sites/{site_id:int}/vials"
+    tags = ["stock"]
+
+    @get("/", guards=[read_site], summary="Opened multi-dose vials", description="Soonest beyond-use first.")
+    async def list_open(self, site_id: PathId) -> list[VialRead]:
+        return await vials.list_open(site_id)
+
+    @post(
+        "/",
+        guards=[write_site],
+        summary="Open a multi-dose vial",
+        description="Starts its beyond-use clock (set per item); never later than the printed expiry.",
+    )
+    async def open_vial(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[VialOpen],
+        idempotency_key: IdempotencyKey,
+    ) -> VialRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            VialRead,
+            lambda: vials.open_vial(principal, site_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{vial_id:int}/finish",
+        guards=[write_site],
+        summary="The vial is finished",
+        description="The vial leaves stock as a use of one unit.",
+    )
+    async def finish_vial(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        vial_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> VialRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            VialRead,
+            lambda: vials.finish_vial(principal, site_id, vial_id, now=utcnow()),
+        )
+
+
+ROUTES = [VialController, ItemController, MovementController, StockController, JournalController]

@@ -217,3 +217,18 @@ class LotDetail(Read):
     item_name: str
     levels: list[LotLevel]
     history: list[JournalRow]
+
+
+class VialOpen(Request):
+    lot_id: Id
+    location_id: Id
+
+
+class VialRead(Read):
+    id: int
+    lot_id: int
+    location_id: int
+    opened_at: datetime
+    beyond_use_at: datetime
+    status: str
+    opened_by: str
