@@ -12,8 +12,9 @@ from server.core import audit
 from server.core.auth import Principal
 from server.core.service import get_site
 from server.db import write_transaction
-from server.errors import Conflict, NotFound
-from server.stock.schemas import CodeIn, CodeRead, ItemCreate, ItemRead, ItemUpdate
+from server.errors import Conflict, InvalidInput, NotFound
+from server.stock.csvio import items_to_csv, parse_items_csv
+from server.stock.schemas import CodeIn, CodeRead, ImportResult, ItemCreate, ItemImport, ItemRead, ItemUpdate
 from server.stock.tables import Item, ItemCode
 
 ITEM_FIELDS = (
@@ -146,3 +147,43 @@ async def link_code(
             now=now,
         )
         return await get_item(site_id, item_id)
+
+
+async def import_items(
+    principal: Principal, site_id: int, data: ItemImport, *, now: datetime
+) -> ImportResult:
+    """Dry run lists what would change and every bad row; a file with any bad row imports nothing."""
+    parsed = parse_items_csv(data.csv)
+    existing = {
+        str(r["name"]).lower(): int(r["id"])
+        for r in await Item.select(Item.id, Item.name).where(Item.site == site_id)
+    }
+    created = [i.name for i in parsed.items if i.name.strip().lower() not in existing]
+    updated = [i.name for i in parsed.items if i.name.strip().lower() in existing]
+    result = ImportResult(dry_run=data.dry_run, created=created, updated=updated, errors=parsed.errors)
+    if parsed.errors:
+        raise InvalidInput(
+            f"{len(parsed.errors)} row(s) have problems; nothing was imported.",
+            code="csv_rows_invalid",
+            fields=[{"field": f"row {e['row']}", "message": str(e["message"])} for e in parsed.errors],
+        )
+    if data.dry_run:
+        return result
+    async with write_transaction():
+        for item in parsed.items:
+            item_id = existing.get(item.name.strip().lower())
+            if item_id is None:
+                await create_item(principal, site_id, item, now=now)
+                continue
+            # The kind of an existing item is not changed by an import (its lots and history depend on it).
+            changes = {f: getattr(item, f) for f in ITEM_FIELDS if f not in ("name", "kind")}
+            await update_item(principal, site_id, item_id, msgspec.convert(changes, ItemUpdate), now=now)
+            known = {c.code for c in (await get_item(site_id, item_id)).codes}
+            for code in item.codes:
+                if code.code not in known:
+                    await link_code(principal, site_id, item_id, code, now=now)
+    return result
+
+
+async def export_items(site_id: int) -> str:
+    return items_to_csv(await list_items(site_id, include_inactive=True))

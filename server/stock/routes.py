@@ -3,19 +3,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, Parameter
 
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
-from server.stock import catalog, ledger, queries, vials
+from server.stock import catalog, csvio, ledger, queries, vials
 from server.stock.rules import MovementKind
 from server.stock.schemas import (
     AdjustIn,
     CodeIn,
+    ImportResult,
     ItemCreate,
+    ItemImport,
     ItemRead,
     ItemUpdate,
     JournalPage,
@@ -60,6 +62,39 @@ class ItemController(Controller):
             principal,
             ItemRead,
             lambda: catalog.create_item(principal, site_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/import",
+        guards=[manage_site],
+        summary="Import the catalog from CSV",
+        description="Columns: "
+        + ", ".join(csvio.COLUMNS)
+        + ". dry_run (default) lists what would change and "
+        "every bad row; a file with any bad row imports nothing (400 csv_rows_invalid, rows in errors).",
+    )
+    async def import_items(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[ItemImport],
+        idempotency_key: IdempotencyKey,
+    ) -> ImportResult:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            ImportResult,
+            lambda: catalog.import_items(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/export", guards=[read_site], summary="Export the catalog as CSV", media_type="text/csv")
+    async def export_items(self, site_id: PathId) -> Response[str]:
+        return Response(
+            await catalog.export_items(site_id),
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="catalog-site-{site_id}.csv"'},
         )
 
     @get("/{item_id:int}", guards=[read_site], summary="One item")

@@ -232,3 +232,15 @@ class VialRead(Read):
     beyond_use_at: datetime
     status: str
     opened_by: str
+
+
+class ItemImport(Request):
+    csv: Annotated[str, msgspec.Meta(min_length=1, max_length=2_000_000)]
+    dry_run: bool = True
+
+
+class ImportResult(Read):
+    dry_run: bool
+    created: list[str]
+    updated: list[str]
+    errors: list[dict[str, object]]
