@@ -27,7 +27,9 @@ def test_a_good_file_parses_every_row() -> None:
 def test_every_bad_row_is_listed_with_its_number() -> None:
     bad = (
         GOOD
-        + "gadget,Thing,,,room,,,,no,,\nsupply,Nitrile gloves M,,,room,,,,no,,\nsupply,Swabs,,,room,lots,,,no,,\n"
+        + "gadget,Thing,,,room,,,,no,,\n"
+        + "supply,Nitrile gloves M,,,room,,,,no,,\n"
+        + "supply,Swabs,,,room,lots,,,no,,\n"
     )
     parsed = parse_items_csv(bad)
     assert [e["row"] for e in parsed.errors] == [5, 6, 7]
