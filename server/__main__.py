@@ -44,6 +44,8 @@ def _run(coro_fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             return asyncio.run(main())
         except DomainError as exc:
             raise click.ClickException(exc.detail) from None
+        except BrokenPipeError:
+            raise  # the reader of our output went away (e.g. `| head`): not a database problem
         except OSError as exc:
             raise click.ClickException(f"cannot reach the database: {exc}") from None
         finally:

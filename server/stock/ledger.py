@@ -372,3 +372,24 @@ async def adjust(principal: Principal, site_id: int, data: AdjustIn, *, now: dat
             note=data.note,
         )
         return await _record(principal, site_id, lot, [move], action="stock.adjust", now=now)
+
+
+async def set_lot_status(
+    principal: Principal, site_id: int, lot_id: int, status: LotStatus, reason: str, *, now: datetime
+) -> LotRead:
+    """Hold, release, recall or expire a lot; the reason is kept and audited (cold chain, recalls)."""
+    async with write_transaction():
+        lot = await lot_row(site_id, lot_id)
+        if lot["status"] != status:
+            await Lot.update({Lot.status: status.value, Lot.status_reason: reason}).where(Lot.id == lot_id)
+            await audit.append(
+                actor=principal.actor,
+                site_id=site_id,
+                action="lot.status",
+                entity="lot",
+                entity_id=lot_id,
+                payload={"from": lot["status"], "to": status.value, "reason": reason},
+                now=now,
+            )
+            lot = {**lot, "status": status.value, "status_reason": reason}
+        return _lot_read(lot)
