@@ -7,6 +7,8 @@ import re
 import unicodedata
 from datetime import date
 
+from server.clock import utcnow
+
 
 def expiry_from_month_only(year: int, month: int) -> date:
     """A month-only expiry (or GS1 day ``00``): the product is good through the last day of that month."""
@@ -59,12 +61,13 @@ _MONTH_YEAR_RE = re.compile(r"^(\d{1,2})[-/. ](\d{4}|\d{2})$")
 _NAMED_RE = re.compile(r"^(?:(\d{1,2}) )?([a-z]+) (\d{4})$|^(\d{4}) ([a-z]+)(?: (\d{1,2}))?$")
 
 
-def parse_expiry_text(text: str, *, today: date) -> date | None:
+def parse_expiry_text(text: str, *, today: date | None = None) -> date | None:
     """An expiry typed by hand, or None when it is not one of the accepted forms.
 
     Accepted: ``2026-12``, ``2026-12-31``, ``2026/12``, ``12/2026``, ``12-2026``, ``12/26``, ``DEC 2026``,
     ``31 DEC 2026``, ``2026 DEC 31``, ``déc. 2026``, optionally after ``EXP``. A month alone means its last
     day. ``DD/MM/YYYY`` and ``MM/DD/YYYY`` are refused: both are in use in Canada, so the order is a guess.
+    ``today`` sets the century of a two-digit year.
     """
     cleaned = _fold(text)
     if cleaned is None:
@@ -74,7 +77,9 @@ def parse_expiry_text(text: str, *, today: date) -> date | None:
             year, month, day = int(match[1]), int(match[2]), match[3]
             return _day_or_month_end(year, month, day)
         if match := _MONTH_YEAR_RE.match(cleaned):
-            year = int(match[2]) if len(match[2]) == 4 else century_year(int(match[2]), today)
+            year = (
+                int(match[2]) if len(match[2]) == 4 else century_year(int(match[2]), today or utcnow().date())
+            )
             return expiry_from_month_only(year, int(match[1]))
         if match := _NAMED_RE.match(cleaned):
             day, name, year_text = (

@@ -1,0 +1,345 @@
+"""Benchmark: "resolve a GS1 scan + use 1 unit" over HTTP, next to the raw database ceiling.
+
+Run: `make bench-stock` (or `.venv/bin/python bench/stock_scan.py [--seconds 10] [--engines sqlite,postgres]`).
+It starts its own service (SQLite: 1 worker; PostgreSQL: 4 workers on a throwaway database), loads
+the demo clinic, and for 1, 10 and 50 concurrent clients runs scan+use pairs for a fixed time. The
+ceiling is the same statements the endpoint's transaction runs, issued in a loop with the bare
+driver (sqlite3; asyncpg). Prints a table with the machine's details. Not a test: nothing asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+GTIN = "02700000000014"  # the demo influenza vaccine (made-up GTIN)
+LOT = "FLU-A24"
+PG_ADMIN = os.environ.get("CLINITRACK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "server", *args], env=env, check=True, capture_output=True, cwd=ROOT
+    )
+
+
+@contextmanager
+def service(env: dict[str, str], workers: int) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env={**env, "CLINITRACK_LOG_LEVEL": "warning", "CLINITRACK_SCHEDULER": "off"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def prepare(base: str) -> tuple[str, int, int, int]:
+    """An assistant API token, the site, the demo lot and the fridge, with plenty of stock."""
+    async with httpx.AsyncClient(base_url=base) as c:
+        me = (
+            await c.post("/api/auth/login", json={"username": "admin", "password": "demo-admin-123"})
+        ).json()
+        h = {"X-CSRF-Token": me["csrf_token"]}
+        site = me["memberships"][0]["site_id"]
+        token = (
+            await c.post(
+                f"/api/sites/{site}/tokens",
+                json={"name": "bench", "role": "assistant"},
+                headers={**h, "Idempotency-Key": str(uuid.uuid4())},
+            )
+        ).json()["token"]
+        scan = (await c.post(f"/api/sites/{site}/scans", json={"raw": f"01{GTIN}10{LOT}"}, headers=h)).json()
+        lot_id, fridge = scan["entity"]["id"], scan["levels"][0]["location_id"]
+        await c.post(
+            f"/api/sites/{site}/movements/receive",
+            headers={**h, "Idempotency-Key": str(uuid.uuid4())},
+            json={
+                "item_id": scan["item"]["id"],
+                "lot_number": LOT,
+                "expiry": scan["entity"]["expiry"],
+                "quantity": 1_000_000,
+                "location_id": fridge,
+            },
+        )
+    return token, site, lot_id, fridge
+
+
+async def http_run(base: str, token: str, site: int, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker(c: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            scan = await c.post(f"/api/sites/{site}/scans", json={"raw": f"01{GTIN}17{'301231'}10{LOT}"})
+            if scan.status_code != 200:
+                errors += 1
+                continue
+            answer = scan.json()
+            use = await c.post(
+                f"/api/sites/{site}/movements/use",
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+                json={"lot_id": answer["entity"]["id"], "location_id": answer["levels"][0]["location_id"]},
+            )
+            if use.status_code != 201:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - t0)
+
+    async with httpx.AsyncClient(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
+    ) as c:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return summarize(latencies, errors, elapsed)
+
+
+def summarize(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
+    ordered = sorted(latencies) or [0.0]
+    return {
+        "per_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "max_ms": ordered[-1] * 1000,
+        "errors": errors,
+    }
+
+
+# The statements of one scan+use, as the endpoint's transactions run them (lookups, then the write).
+READS = [
+    "SELECT item, pack_qty FROM item_code WHERE site = {s} AND code = '{gtin}'",
+    "SELECT * FROM item WHERE id = {item}",
+    "SELECT * FROM lot WHERE item = {item} AND lot_number = '{lot}'",
+    "SELECT location, on_hand FROM stock_level WHERE lot = {lot_id} AND on_hand > 0",
+]
+
+
+def sqlite_ceiling(path: Path, site: int, lot_id: int, fridge: int, seconds: float) -> dict[str, float]:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    item = conn.execute("SELECT item FROM lot WHERE id = ?", (lot_id,)).fetchone()[0]
+    latencies = []
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        for sql in READS:
+            conn.execute(sql.format(s=site, gtin=GTIN, item=item, lot=LOT, lot_id=lot_id)).fetchall()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "INSERT INTO client_write (key, actor, fingerprint, response, created_at) "
+            "VALUES (?, 'bench', 'x', '', '2026-01-01')",
+            (str(uuid.uuid4()),),
+        )
+        conn.execute("SELECT * FROM lot WHERE id = ?", (lot_id,)).fetchall()
+        conn.execute(
+            "UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = ? AND location = ? AND on_hand >= 1 "
+            "RETURNING on_hand",
+            (lot_id, fridge),
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, reference, "
+            "group_key, actor, at) VALUES (?, 'use', ?, ?, -1, '', '', '', ?, 'bench', '2026-01-01')",
+            (site, lot_id, fridge, str(uuid.uuid4())),
+        )
+        conn.execute(
+            "UPDATE audit_head SET seq = seq + 1 WHERE chain = ? RETURNING seq, last_hash", (f"site:{site}",)
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, entity_id, payload, "
+            "prev_hash, hash) VALUES ('bench', ?, '2026-01-01', 'bench', ?, 'x', 'lot', '1', '{}', 'x', 'y')",
+            (time.perf_counter_ns(), site),
+        )
+        conn.execute("UPDATE client_write SET response = '{}' WHERE actor = 'bench' AND response = ''")
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - t0)
+    conn.close()
+    return summarize(latencies, 0, time.perf_counter() - started)
+
+
+async def pg_ceiling(
+    dsn: str, site: int, lot_id: int, fridge: int, clients: int, seconds: float
+) -> dict[str, float]:
+    pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
+    item = await pool.fetchval("SELECT item FROM lot WHERE id = $1", lot_id)
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            async with pool.acquire() as conn:
+                for sql in READS:
+                    await conn.fetch(sql.format(s=site, gtin=GTIN, item=item, lot=LOT, lot_id=lot_id))
+                async with conn.transaction():
+                    await conn.execute(
+                        "INSERT INTO client_write (key, actor, fingerprint, response, created_at) "
+                        "VALUES ($1, 'bench', 'x', '', now())",
+                        uuid.uuid4(),
+                    )
+                    await conn.fetch("SELECT * FROM lot WHERE id = $1", lot_id)
+                    await conn.fetch(
+                        "UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = $1 AND location = $2 "
+                        "AND on_hand >= 1 RETURNING on_hand",
+                        lot_id,
+                        fridge,
+                    )
+                    await conn.execute(
+                        "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, "
+                        "reference, group_key, actor, at) VALUES ($1, 'use', $2, $3, -1, '', '', '', "
+                        "$4, 'bench', now())",
+                        site,
+                        lot_id,
+                        fridge,
+                        uuid.uuid4(),
+                    )
+                    await conn.fetch(
+                        "UPDATE audit_head SET seq = seq + 1 WHERE chain = $1 RETURNING seq, last_hash",
+                        f"site:{site}",
+                    )
+                    await conn.execute(
+                        "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, "
+                        "entity_id, payload, prev_hash, hash) VALUES ('bench', $1, now(), 'bench', $2, "
+                        "'x', 'lot', '1', '{}', 'x', 'y')",
+                        time.perf_counter_ns(),
+                        site,
+                    )
+            latencies.append(time.perf_counter() - t0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return summarize(latencies, 0, elapsed)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def row(engine: str, clients: int, http: dict[str, float], ceiling: dict[str, float]) -> str:
+    share = 100 * http["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0
+    return (
+        f"| {engine:<10} | {clients:>3} | {http['per_s']:>8.0f} | {http['p50_ms']:>7.1f} | {http['p99_ms']:>7.1f} | "
+        f"{http['max_ms']:>7.1f} | {int(http['errors']):>6} | {ceiling['per_s']:>10.0f} | {share:>6.0f} % |"
+    )
+
+
+async def run_engine(engine: str, seconds: float) -> list[str]:
+    tmp = Path(tempfile.mkdtemp(prefix="clinitrack-bench-"))
+    env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp)}
+    env.pop("CLINITRACK_DATABASE_URL", None)
+    dbname = None
+    if engine == "postgres":
+        dbname = f"clinitrack_bench_{uuid.uuid4().hex[:8]}"
+        admin = await asyncpg.connect(PG_ADMIN)
+        await admin.execute(f'CREATE DATABASE "{dbname}"')
+        await admin.close()
+        env["CLINITRACK_DATABASE_URL"] = PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname
+    rows = []
+    try:
+        cli(env, "migrate")
+        cli(env, "seed", "demo")
+        workers = 4 if engine == "postgres" else 1
+        with service(env, workers) as base:
+            token, site, lot_id, fridge = await prepare(base)
+            for clients in (1, 10, 50):
+                http = await http_run(base, token, site, clients, seconds)
+                if engine == "postgres":
+                    ceiling = await pg_ceiling(
+                        env["CLINITRACK_DATABASE_URL"], site, lot_id, fridge, clients, seconds
+                    )
+                else:
+                    ceiling = sqlite_ceiling(tmp / "clinitrack.sqlite3", site, lot_id, fridge, seconds)
+                rows.append(row(f"{engine} ({workers}w)", clients, http, ceiling))
+                print(rows[-1], flush=True)
+    finally:
+        if dbname:
+            admin = await asyncpg.connect(PG_ADMIN)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            await admin.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="per concurrency level (default 10)")
+    parser.add_argument("--engines", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    print(
+        "scan+use pairs per second over HTTP (1 pair = POST /scans + POST /movements/use), and the raw ceiling:"
+    )
+    print("| engine     | clients | pairs/s | p50 ms | p99 ms | max ms | errors | raw pairs/s | share |")
+    print("|------------|---------|---------|--------|--------|--------|--------|-------------|-------|")
+    for engine in args.engines.split(","):
+        await run_engine(engine.strip(), args.seconds)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
