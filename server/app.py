@@ -22,7 +22,9 @@ from server.db import close_pool, prepare_engine, start_pool
 from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
+from server.scans.routes import ROUTES as SCAN_ROUTES
 from server.stock.routes import ROUTES as STOCK_ROUTES
+from server.stock.routes_counts import ROUTES as COUNT_ROUTES
 from server.web import web_routes
 
 SCHEMA_PATH = "/schema"
@@ -93,7 +95,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     app = Litestar(
-        route_handlers=[HealthController, *CORE_ROUTES, *STOCK_ROUTES, *web_routes()],
+        route_handlers=[
+            HealthController,
+            *CORE_ROUTES,
+            *STOCK_ROUTES,
+            *COUNT_ROUTES,
+            *SCAN_ROUTES,
+            *web_routes(),
+        ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,

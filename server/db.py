@@ -15,6 +15,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from server.sqlite_engine import PooledSQLiteEngine
+
 # One lock per event loop: SQLite allows one writer, and queuing writers here
 # (instead of in SQLite's busy handler) keeps tail latency low and avoids the
 # aiosqlite thread leak when a waiting task is cancelled.
@@ -83,6 +85,8 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
+    elif isinstance(db, PooledSQLiteEngine):
+        await db.close_all()
 
 
 async def pending_migrations() -> list[str]:

@@ -7,6 +7,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from server.config import Settings
+from server.sqlite_engine import PooledSQLiteEngine
 
 APPS = ["server.core.piccolo_app", "server.stock.piccolo_app"]
 
@@ -17,7 +18,7 @@ def make_engine(settings: Settings) -> PostgresEngine | SQLiteEngine:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     # timeout is SQLite's busy timeout in seconds: other processes (the CLI while
     # the service runs) wait for the write lock instead of failing at once.
-    return SQLiteEngine(path=str(settings.sqlite_path), timeout=30)
+    return PooledSQLiteEngine(path=str(settings.sqlite_path), timeout=30)
 
 
 DB = make_engine(Settings.from_env())

@@ -77,13 +77,17 @@ function isField(el) {
  *
  * GS (0x1D) arrives in one of three ways, all handled:
  *  - keydown with key "\x1d" (scanners/OSes that map GS to a key; also CDP Input.dispatchKeyEvent);
- *  - keydown Ctrl+] (key "]" with ctrlKey, code "BracketRight"): the ASCII control-key way most
+ *  - keydown Ctrl+] (key "]" with ctrlKey, code "BracketRight"): the ASCII control-key way many
  *    wedge scanners type GS;
  *  - no keydown at all, only beforeinput/input with data "\x1d", and only when a text field has focus.
  * Measured in Chromium 156 with Playwright 1.65: keyboard.type("A\x1dB") gives keydown/keyup for A and
  * B but only beforeinput+input (data "\x1d") for the GS, and nothing at all when no field has focus;
  * keyboard.press("\x1d") and keyboard.down("\x1d") throw "Unknown key"; keyboard.insert_text("\x1d")
  * gives only beforeinput+input; keyboard.press("Control+BracketRight") gives keydown key "]" ctrlKey.
+ * Gaps are measured with event.timeStamp (when the key event was made, for a real scanner when the OS
+ * got it), not when a busy page gets round to it. tests/web/test_scanner.py sends page-wide bursts
+ * through CDP stamped with a scanner's timing (GS as Ctrl+] and as key "\x1d"), and a burst into a
+ * field with keyboard.type (GS as input events only).
  */
 function wedgeListener(onBurst) {
   let chars = [];

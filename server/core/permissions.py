@@ -24,6 +24,8 @@ from server.errors import Forbidden
 SESSION_COOKIE = "clinitrack_session"
 CSRF_HEADER = "X-CSRF-Token"
 PUBLIC_OPT = "public"
+# A POST that changes nothing (resolving a scan): readers such as inspectors may call it.
+READ_ONLY_OPT = "read_only"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]

@@ -5,7 +5,7 @@ from litestar.params import JSONBody
 
 from server.clock import utcnow
 from server.core.auth import Principal
-from server.core.permissions import read_site, signed_in
+from server.core.permissions import READ_ONLY_OPT, read_site, signed_in
 from server.errors import Forbidden, InvalidInput
 from server.http import Caller
 from server.scans import service
@@ -38,7 +38,8 @@ class ScanController(Controller):
     path = "/api"
     tags = ["scans"]
 
-    @post("/scans", guards=[signed_in], status_code=200, summary="Resolve a scan", description=DESCRIPTION)
+    @post("/scans", guards=[signed_in], status_code=200, summary="Resolve a scan", description=DESCRIPTION,
+          opt={READ_ONLY_OPT: True})
     async def scan(self, principal: Caller, data: JSONBody[ScanIn]) -> ScanAnswer:
         site_id = _site_for(principal, data.site_id)
         return await service.resolve(site_id, data.raw, today=utcnow().date())
@@ -49,6 +50,7 @@ class ScanController(Controller):
         status_code=200,
         summary="Resolve a scan at a site",
         description=DESCRIPTION,
+        opt={READ_ONLY_OPT: True},
     )
     async def site_scan(self, site_id: PathId, data: JSONBody[ScanIn]) -> ScanAnswer:
         return await service.resolve(site_id, data.raw, today=utcnow().date())

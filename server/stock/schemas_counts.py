@@ -51,8 +51,8 @@ class CountSummary(Read):
     note: str
     started_by: str
     started_at: datetime
-    posted_by: str
-    posted_at: datetime | None
+    closed_by: str
+    closed_at: datetime | None
     lines: int
     counted: int
 

@@ -183,6 +183,7 @@ async def test_site_switcher_and_password_reset_by_an_admin(page: Page) -> None:
     await expect(page.locator("#toast")).to_contain_text("New password set")
     await page.click("a[href='#/account']")
     await page.click("#sign-out")
+    await expect(page.locator("input[name=username]")).to_be_visible()
     await sign_in(page, "assistant", "a-fresh-password")
     await expect(page.locator(".screen-title")).to_have_text("Scan")
 
