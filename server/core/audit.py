@@ -56,6 +56,15 @@ def _payload(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+async def _advance(chain: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await (
+        AuditHead.update({AuditHead.seq: AuditHead.seq + 1})
+        .where(AuditHead.chain == chain)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    )
+    return rows
+
+
 async def append(
     *,
     actor: str,
@@ -70,14 +79,12 @@ async def append(
     if not in_transaction():
         raise RuntimeError("audit.append must run inside the write's transaction")
     chain = chain_for(site_id)
-    await AuditHead.insert(AuditHead(chain=chain, seq=0, last_hash=GENESIS)).on_conflict(
-        target=AuditHead.chain, action="DO NOTHING"
-    )
-    head = await (
-        AuditHead.update({AuditHead.seq: AuditHead.seq + 1})
-        .where(AuditHead.chain == chain)
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    )
+    head = await _advance(chain)
+    if not head:  # the chain's first event: create its head, then take the lock as usual
+        await AuditHead.insert(AuditHead(chain=chain, seq=0, last_hash=GENESIS)).on_conflict(
+            target=AuditHead.chain, action="DO NOTHING"
+        )
+        head = await _advance(chain)
     seq, prev_hash = int(head[0]["seq"]), str(head[0]["last_hash"])
     fields: dict[str, Any] = {
         "chain": chain,

@@ -98,11 +98,8 @@ async def _on_hand_locked(site_id: int, lot_id: int, location_id: int) -> int:
     return int(row["on_hand"]) if row else 0
 
 
-async def _apply(site_id: int, move: Move, *, actor: str, group: uuid.UUID, now: datetime) -> MovementRead:
-    await StockLevel.insert(
-        StockLevel(site=site_id, lot=move.lot_id, location=move.location_id, on_hand=0)
-    ).on_conflict(target=(StockLevel.lot, StockLevel.location), action="DO NOTHING")
-    rows = await (
+async def _change_level(move: Move) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await (
         StockLevel.update({StockLevel.on_hand: StockLevel.on_hand + move.delta})
         .where(
             (StockLevel.lot == move.lot_id)
@@ -111,6 +108,20 @@ async def _apply(site_id: int, move: Move, *, actor: str, group: uuid.UUID, now:
         )
         .returning(StockLevel.on_hand)
     )
+    return rows
+
+
+async def _apply(
+    site_id: int, move: Move, *, actor: str, group: uuid.UUID, now: datetime,
+    after: dict[str, int] | None = None,
+) -> MovementRead:
+    # The common case (the row exists) is one statement; a first receipt into a place adds the row.
+    rows = await _change_level(move)
+    if not rows and move.delta > 0:
+        await StockLevel.insert(
+            StockLevel(site=site_id, lot=move.lot_id, location=move.location_id, on_hand=0)
+        ).on_conflict(target=(StockLevel.lot, StockLevel.location), action="DO NOTHING")
+        rows = await _change_level(move)
     if not rows:
         have = await on_hand(move.lot_id, move.location_id)
         raise Conflict(
@@ -131,6 +142,8 @@ async def _apply(site_id: int, move: Move, *, actor: str, group: uuid.UUID, now:
             at=now,
         )
     ).returning(Movement.id)
+    if after is not None:
+        after[str(move.location_id)] = int(rows[0]["on_hand"])
     return MovementRead(
         id=int(inserted[0]["id"]),
         kind=move.kind,
@@ -145,11 +158,13 @@ async def _apply(site_id: int, move: Move, *, actor: str, group: uuid.UUID, now:
     )
 
 
-async def _refresh_depleted(lot: dict[str, Any]) -> dict[str, Any]:
+async def _refresh_depleted(lot: dict[str, Any], after: dict[str, int] | None = None) -> dict[str, Any]:
     """available <-> depleted follows whether any unit is left anywhere; other statuses stay."""
+    status = lot["status"]
+    if after is not None and status == LotStatus.AVAILABLE and all(n > 0 for n in after.values()):
+        return lot  # units are left where we just moved them: nothing to look up
     total = await StockLevel.select(StockLevel.on_hand).where(StockLevel.lot == lot["id"])
     left = sum(int(r["on_hand"]) for r in total)
-    status = lot["status"]
     if status == LotStatus.AVAILABLE and left == 0:
         status = LotStatus.DEPLETED
     elif status == LotStatus.DEPLETED and left > 0:
@@ -170,9 +185,11 @@ async def _record(
     warnings: list[StockWarning] | None = None,
 ) -> MovementResult:
     group = uuid.uuid4()
-    done = [await _apply(site_id, m, actor=principal.actor, group=group, now=now) for m in moves]
-    lot = await _refresh_depleted(lot)
-    levels = {str(m.location_id): await on_hand(m.lot_id, m.location_id) for m in moves}
+    levels: dict[str, int] = {}
+    done = [
+        await _apply(site_id, m, actor=principal.actor, group=group, now=now, after=levels) for m in moves
+    ]
+    lot = await _refresh_depleted(lot, levels)
     await audit.append(
         actor=principal.actor,
         site_id=site_id,
