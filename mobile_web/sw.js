@@ -7,9 +7,11 @@ const CACHE = `clinitrack-shell-${VERSION}`;
 const SHELL = [
   "/", "/index.html", "/css/app.css", "/manifest.webmanifest", "/icons/icon.svg", "/icons/icon-192.png",
   "/js/app.js", "/js/api.js", "/js/i18n.js", "/js/strings.js", "/js/state.js", "/js/ui.js", "/js/outbox.js",
-  "/js/scanner.js",
+  "/js/scanner.js", "/js/scanner-strings.js", "/css/scanner.css",
   "/js/views/login.js", "/js/views/scan.js", "/js/views/tasks.js", "/js/views/dashboard.js", "/js/views/logs.js",
   "/js/views/places.js", "/js/views/admin.js", "/js/views/account.js", "/js/views/outbox.js",
+  "/css/stock.css", "/js/stock-actions.js", "/js/stock-strings.js",
+  "/js/views/stock.js", "/js/views/lot.js", "/js/views/count.js", "/js/views/recall.js",
 ];
 
 self.addEventListener("install", (event) => {

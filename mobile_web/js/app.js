@@ -3,6 +3,7 @@ import { get, request, ApiError } from "/js/api.js";
 import { lang, setLang, setTimeZone, t, translateStatic } from "/js/i18n.js";
 import * as outbox from "/js/outbox.js";
 import { role, setMe, setSite, site, state } from "/js/state.js";
+import "/js/stock-strings.js"; // the Stock tab and stock history entries need their words early
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -15,16 +16,22 @@ const VIEWS = {
   admin: () => import("/js/views/admin.js"),
   account: () => import("/js/views/account.js"),
   outbox: () => import("/js/views/outbox.js"),
+  stock: () => import("/js/views/stock.js"),
+  lot: () => import("/js/views/lot.js"),
+  count: () => import("/js/views/count.js"),
+  recall: () => import("/js/views/recall.js"),
 };
 
-// One thumb: at most four tabs, the role's home first.
+// One thumb: at most five tabs, the role's home first.
 const TABS = {
-  assistant: ["scan", "tasks", "account"],
-  manager: ["dashboard", "scan", "places", "account"],
-  inspector: ["logs", "account"],
+  assistant: ["scan", "stock", "tasks", "account"],
+  manager: ["dashboard", "scan", "stock", "places", "account"],
+  inspector: ["logs", "stock", "account"],
   admin: ["admin", "places", "logs", "account"],
 };
-const ICONS = { scan: "▦", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
+const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
+// Screens reached from a tab keep that tab lit.
+const TAB_OF = { lot: "stock", count: "stock", recall: "stock" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -93,7 +100,7 @@ function renderChrome(active) {
   const tabs = state.me ? TABS[role()] ?? ["account"] : [];
   nav.hidden = tabs.length === 0;
   nav.replaceChildren(...tabs.map((tab) => h("a", {
-    href: `#/${tab}`, class: "tab", "aria-current": tab === active ? "page" : false,
+    href: `#/${tab}`, class: "tab", "aria-current": tab === (TAB_OF[active] ?? active) ? "page" : false,
   }, h("span", { class: "tab-icon", "aria-hidden": "true" }, ICONS[tab]), h("span", {}, t(`nav.${tab}`)))));
   const picker = document.querySelector(".site-picker");
   const select = document.getElementById("site-switcher");
