@@ -97,8 +97,12 @@ async def wedge(page: Page, text: str) -> None:
         if ch == GS:
             ctrl = {"key": "Control", "code": "ControlLeft", "windowsVirtualKeyCode": 17}
             key = {"key": "]", "code": "BracketRight", "windowsVirtualKeyCode": 221, "modifiers": 2}
-            events += [{"type": "rawKeyDown", **ctrl, "modifiers": 2}, {"type": "keyDown", **key},
-                       {"type": "keyUp", **key}, {"type": "keyUp", **ctrl}]
+            events += [
+                {"type": "rawKeyDown", **ctrl, "modifiers": 2},
+                {"type": "keyDown", **key},
+                {"type": "keyUp", **key},
+                {"type": "keyUp", **ctrl},
+            ]
             continue
         if ch == "\r":
             key = {"key": "Enter", "code": "Enter", "windowsVirtualKeyCode": 13}
@@ -142,13 +146,17 @@ async def test_receive_by_scan_prefills_the_lot_and_lands_in_stock(page: Page) -
     await check_screen(page, "receive-form")
     await form.get_by_role("button", name="Receive 10").click()
 
-    await expect(page.locator(f"{RESULT} .outcome[data-outcome=sent]")).to_contain_text("10 received into Vaccine Fridge")
+    await expect(page.locator(f"{RESULT} .outcome[data-outcome=sent]")).to_contain_text(
+        "10 received into Vaccine Fridge"
+    )
     assert await on_hand("NEW42", c["fridge"]) == 10
     lot = await Lot.select().where(Lot.lot_number == "NEW42").first()
     assert lot is not None and lot["expiry"] == date(2030, 12, 31) and lot["item"] == c["flu"]
     # The sheet is drawn again from the server: now a lot with 10 in the fridge.
     await expect(page.locator(RESULT)).to_have_attribute("data-kind", "lot")
-    await expect(page.locator(f"{RESULT} .sheet-levels li[data-location='{c['fridge']}']")).to_contain_text("10")
+    await expect(page.locator(f"{RESULT} .sheet-levels li[data-location='{c['fridge']}']")).to_contain_text(
+        "10"
+    )
 
     await page.click("a[href='#/stock']")
     row = page.locator("#stock-list .stock-lot[data-lot=NEW42]")
@@ -178,7 +186,9 @@ async def test_use_by_scan_warns_fefo_and_blocks_a_recalled_lot(page: Page) -> N
     await use.get_by_role("button", name="One more").click()
     await check_screen(page, "use-sheet")
     await use.get_by_role("button", name="Use 2").click()
-    await expect(page.locator(f"{RESULT} .outcome[data-outcome=sent]")).to_contain_text("2 used. 3 left there.")
+    await expect(page.locator(f"{RESULT} .outcome[data-outcome=sent]")).to_contain_text(
+        "2 used. 3 left there."
+    )
     assert await on_hand("LATER", c["fridge"]) == 3
     assert await on_hand("SOON", c["fridge"]) == 3
 
@@ -189,8 +199,12 @@ async def test_use_by_scan_warns_fefo_and_blocks_a_recalled_lot(page: Page) -> N
     await use.locator("input[name=quantity]").fill("7")
     await use.locator("input[name=quantity]").blur()
     await expect(use.locator("input[name=quantity]")).to_have_value("3")  # never more than is there
-    await ledger.use(SYSTEM, c["site"], UseIn(lot_id=await lot_id("LATER"), location_id=c["fridge"], quantity=2),
-                     now=utcnow())
+    await ledger.use(
+        SYSTEM,
+        c["site"],
+        UseIn(lot_id=await lot_id("LATER"), location_id=c["fridge"], quantity=2),
+        now=utcnow(),
+    )
     await use.get_by_role("button", name="Use 3").click()
     await expect(page.locator(".outcome[data-outcome=rejected]")).to_contain_text("Not that many here")
     await expect(page.locator("#outbox-status")).to_have_attribute("data-rejected", "1")
@@ -324,7 +338,7 @@ async def test_stock_expiring_lot_history_and_recall_screens(new_context: NewCon
     await expect(page.locator(".screen-title")).to_have_text("Influenza vaccine")
     await expect(page.locator("#history .history-item[data-kind=receive]")).to_contain_text("+3")
     await page.locator(".sheet-form[data-action=use]").get_by_role("button", name="Use 1").click()
-    await expect(page.locator("#history .history-item[data-kind=use]")).to_contain_text("−1")
+    await expect(page.locator("#history .history-item[data-kind=use]")).to_contain_text("−1")  # noqa: RUF001  (the page shows a real minus sign)
     await expect(page.locator("#lot-levels")).to_contain_text("2 on hand")
     await check_screen(page, "lot")
 
@@ -350,7 +364,8 @@ async def test_stock_expiring_lot_history_and_recall_screens(new_context: NewCon
     await fr.goto("/#/stock?tab=expiring")
     await expect(fr.locator(".screen-title")).to_have_text("Stocks")
     await expect(fr.locator("[data-tab=expiring]")).to_have_text("Expire bientôt")
-    await expect(fr.locator("[data-group=expired] h2")).to_have_text("Expirés : ne pas utiliser, inscrire en perte")
+    await expect(fr.locator("[data-group=expired] h2")).to_have_text(
+        "Expirés : ne pas utiliser, inscrire en perte"
+    )
     await expect(fr.locator(".stock-lot[data-lot=SOON]")).to_contain_text("dans 20 jours")
     await check_screen(fr, "expiring-fr")
-
