@@ -81,8 +81,12 @@ async def _empty_tables() -> None:
 
 @pytest.fixture(autouse=True)
 async def clean_db() -> AsyncIterator[None]:
+    from server.db import close_pool
+
     await _empty_tables()
     yield
+    # Pooled SQLite connections each hold a thread: close them, or the test process cannot exit.
+    await close_pool()
 
 
 @pytest.fixture
