@@ -86,7 +86,9 @@ async def clean_db() -> AsyncIterator[None]:
     await _empty_tables()
     yield
     # Pooled SQLite connections each hold a thread: close them, or the test process cannot exit.
-    await close_pool()
+    # (PostgreSQL pools belong to the fixtures that start them.)
+    if ENGINE == "sqlite":
+        await close_pool()
 
 
 @pytest.fixture
