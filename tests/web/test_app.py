@@ -145,6 +145,8 @@ async def test_a_refused_write_comes_back_to_the_user(new_context: NewContext) -
     await sign_in(page, "manager")
     await expect(page.locator(".screen-title")).to_have_text("Dashboard")
     await page.goto("/#/places")
+    # The screen must be on the page before the network goes: this test is about the refusal.
+    await expect(page.locator("#places li[data-name='Exam Room 1']")).to_be_visible()
     await ctx.set_offline(True)
     await page.fill("#add-place input[name=name]", "Exam Room 1")  # already exists: the server refuses
     await page.click("#add-place button[type=submit]")
