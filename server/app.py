@@ -22,6 +22,7 @@ from server.db import close_pool, prepare_engine, start_pool
 from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
+from server.labels.routes import ROUTES as LABEL_ROUTES
 from server.scans.routes import ROUTES as SCAN_ROUTES
 from server.stock.routes import ROUTES as STOCK_ROUTES
 from server.stock.routes_counts import ROUTES as COUNT_ROUTES
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *STOCK_ROUTES,
             *COUNT_ROUTES,
             *SCAN_ROUTES,
+            *LABEL_ROUTES,
             *web_routes(),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

@@ -1,0 +1,1 @@
+"""Labels feature: choose what to print, preview, download the PDF or send ZPL to a printer."""
