@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .DEFAULT_GOAL := help
 # Lint, then SQLite, then PostgreSQL, in that order, even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock
+.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock bench-labels
 
 help: ## List the targets
 	@echo "clinitrack: make <target>"
@@ -63,13 +63,16 @@ clean: ## Remove var/ (database, secret key) and caches; keeps .venv
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache build
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
 
-bench: bench-web bench-stock ## Both benchmarks (they print tables; nothing is asserted)
+bench: bench-web bench-stock bench-labels ## All benchmarks (they print tables; nothing is asserted)
 
 bench-web: install-test ## Web client: bytes before/after the camera, repeat load, decode time per frame
 	$(BIN)/python -m bench.web_load
 
 bench-stock: install-test ## Scan + use over HTTP at 1/10/50 clients vs the raw database ceiling
 	$(BIN)/python -m bench.stock_scan
+
+bench-labels: $(RUNTIME_STAMP) ## Render 1,000 labels on Avery 5160 PDF (and roll PDF, ZPL): time and peak memory
+	$(BIN)/python -m bench.labels
 
 $(NPM_STAMP): mobile_web/package.json mobile_web/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
