@@ -12,6 +12,7 @@ const SHELL = [
   "/js/views/places.js", "/js/views/admin.js", "/js/views/account.js", "/js/views/outbox.js",
   "/css/stock.css", "/js/stock-actions.js", "/js/stock-strings.js",
   "/js/views/stock.js", "/js/views/lot.js", "/js/views/count.js", "/js/views/recall.js",
+  "/css/labels.css", "/js/labels-strings.js", "/js/views/labels.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -4,6 +4,7 @@ import { lang, setLang, setTimeZone, t, translateStatic } from "/js/i18n.js";
 import * as outbox from "/js/outbox.js";
 import { role, setMe, setSite, site, state } from "/js/state.js";
 import "/js/stock-strings.js"; // the Stock tab and stock history entries need their words early
+import "/js/labels-strings.js"; // the "Print labels" link on Places
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -20,6 +21,7 @@ const VIEWS = {
   lot: () => import("/js/views/lot.js"),
   count: () => import("/js/views/count.js"),
   recall: () => import("/js/views/recall.js"),
+  labels: () => import("/js/views/labels.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -31,7 +33,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { lot: "stock", count: "stock", recall: "stock" };
+const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -80,6 +82,11 @@ async function render() {
     return;
   }
   current = handle;
+  // Managers and admins print place and door labels: the way in is on Places.
+  if (name === "places" && ["manager", "admin"].includes(role())) {
+    container.querySelector(".screen-title")?.after(
+      h("a", { href: "#/labels", class: "btn btn-block btn-link", id: "open-labels" }, t("labels.open")));
+  }
   view.replaceChildren(container);
   const first = container.querySelector("[autofocus]");
   if (first) first.focus();
