@@ -75,10 +75,17 @@ async def prepare_engine() -> None:
         await db.run_ddl("PRAGMA journal_mode=WAL")
 
 
+async def _keep_session(_: Any) -> None:
+    """asyncpg rolls back an open transaction on release either way; its default reset adds a
+    round trip (RESET ALL, UNLISTEN, advisory unlocks) to every checkout. Pooled connections keep no
+    session state here: a feature that needs some (LISTEN, session advisory locks) takes a
+    dedicated connection instead."""
+
+
 async def start_pool(max_size: int) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
-        await db.start_connection_pool(min_size=1, max_size=max_size)
+        await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
 
 
 async def close_pool() -> None:

@@ -595,9 +595,7 @@ export function actionSheet(answer, { raw = "", refresh = null, outcome = null }
   }
 
   function linkForm() {
-    const parsed = answer.parsed || {};
-    const hibc = parsed.hibc;
-    const code = parsed.gtin || (hibc ? `${hibc.lic || ""}${hibc.product || ""}` : "") || parsed.text || raw;
+    const code = answer.code || raw;
     const picker = itemPicker({ label: t("act.link_search") });
     cleanups.push(picker.destroy);
     const qty = stepper({ label: t("act.link_pack"), name: "pack_qty", value: 1 });

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from server import sql
 from server.core.tables import AuditEvent, AuditHead
-from server.db import in_transaction
+from server.db import in_transaction, is_sqlite
 
 GENESIS = "0" * 64
 GLOBAL_CHAIN = "global"
@@ -56,13 +57,82 @@ def _payload(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-async def _advance(chain: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await (
-        AuditHead.update({AuditHead.seq: AuditHead.seq + 1})
-        .where(AuditHead.chain == chain)
-        .returning(AuditHead.seq, AuditHead.last_hash)
+async def _advance(chain: str) -> dict[str, Any] | None:
+    # Takes the head's row lock until the write commits: the chain cannot fork.
+    return await sql.fetchrow(
+        "UPDATE audit_head SET seq = seq + 1 WHERE chain = {} RETURNING seq, last_hash", chain
     )
-    return rows
+
+
+_INSERT_EVENT = (
+    "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, entity_id, payload, "
+    "prev_hash, hash) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})"
+)
+_INSERT_EVENT_AND_MOVE_HEAD = (
+    "WITH event AS (" + _INSERT_EVENT + ") UPDATE audit_head SET last_hash = {} WHERE chain = {}"  # noqa: S608  (constants only)
+)
+
+
+@dataclass(frozen=True)
+class Reserved:
+    """A chain's next slot, with the head's row lock held until the transaction ends."""
+
+    chain: str
+    seq: int
+    prev_hash: str
+
+
+async def reserve(site_id: int | None) -> Reserved:
+    """Take the next slot of the site's chain; concurrent writers of the site queue here."""
+    if not in_transaction():
+        raise RuntimeError("the audit chain is written only inside the write's transaction")
+    chain = chain_for(site_id)
+    head = await _advance(chain)
+    if head is None:  # the chain's first event: create its head, then take the lock as usual
+        await AuditHead.insert(AuditHead(chain=chain, seq=0, last_hash=GENESIS)).on_conflict(
+            target=AuditHead.chain, action="DO NOTHING"
+        )
+        head = await _advance(chain)
+        assert head is not None  # noqa: S101  (created just above in this transaction)
+    return Reserved(chain, int(head["seq"]), str(head["last_hash"]))
+
+
+async def write(
+    slot: Reserved,
+    *,
+    actor: str,
+    site_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: object,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> int:
+    """Write the event into its reserved slot and move the head on; returns its seq."""
+    fields: dict[str, Any] = {
+        "chain": slot.chain,
+        "seq": slot.seq,
+        "at": now,
+        "actor": actor,
+        "site_id": site_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "payload": canonical_json(dict(payload)),
+    }
+    digest = event_hash(slot.prev_hash, fields)
+    values = [*fields.values(), slot.prev_hash, digest]
+    if is_sqlite():  # in-process: two statements cost nothing
+        await sql.fetch(_INSERT_EVENT, *values)
+        await sql.fetch("UPDATE audit_head SET last_hash = {} WHERE chain = {}", digest, slot.chain)
+    else:  # one round trip while the head is locked
+        await sql.fetch(
+            _INSERT_EVENT_AND_MOVE_HEAD,
+            *values,
+            digest,
+            slot.chain,
+        )
+    return slot.seq
 
 
 async def append(
@@ -76,31 +146,17 @@ async def append(
     now: datetime,
 ) -> int:
     """Append one event in the caller's write transaction; returns its seq."""
-    if not in_transaction():
-        raise RuntimeError("audit.append must run inside the write's transaction")
-    chain = chain_for(site_id)
-    head = await _advance(chain)
-    if not head:  # the chain's first event: create its head, then take the lock as usual
-        await AuditHead.insert(AuditHead(chain=chain, seq=0, last_hash=GENESIS)).on_conflict(
-            target=AuditHead.chain, action="DO NOTHING"
-        )
-        head = await _advance(chain)
-    seq, prev_hash = int(head[0]["seq"]), str(head[0]["last_hash"])
-    fields: dict[str, Any] = {
-        "chain": chain,
-        "seq": seq,
-        "at": now,
-        "actor": actor,
-        "site_id": site_id,
-        "action": action,
-        "entity": entity,
-        "entity_id": str(entity_id),
-        "payload": canonical_json(dict(payload)),
-    }
-    digest = event_hash(prev_hash, fields)
-    await AuditEvent.insert(AuditEvent(**fields, prev_hash=prev_hash, hash=digest))
-    await AuditHead.update({AuditHead.last_hash: digest}).where(AuditHead.chain == chain)
-    return seq
+    slot = await reserve(site_id)
+    return await write(
+        slot,
+        actor=actor,
+        site_id=site_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        payload=payload,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)

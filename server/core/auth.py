@@ -13,9 +13,10 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from server import sql
 from server.core import audit
 from server.core.rules import Role, normalize_username, password_problem, throttle_retry_after
-from server.core.tables import ApiToken, AppUser, LoginFailure, Membership, Site, UserSession
+from server.core.tables import AppUser, LoginFailure, Membership, Site, UserSession
 from server.db import write_transaction
 from server.errors import InvalidInput, NotAuthenticated, TooManyRequests
 
@@ -209,38 +210,46 @@ async def change_password(principal: Principal, current: str, new: str, *, now: 
 # --- resolving credentials --------------------------------------------------------
 
 
+# One statement per request: the credential, its person (or token) and the roles at live sites.
+_SESSION_SQL = """
+SELECT s.id, s.csrf_token, s.expires_at, u.id AS user_id, u.username, u.display_name,
+       u.is_superuser, u.active, m.site AS member_site, m.role AS member_role
+FROM user_session s
+JOIN app_user u ON u.id = s."user"
+LEFT JOIN membership m ON m."user" = u.id AND m.site IN (SELECT id FROM site WHERE active = {})
+WHERE s.token_hash = {}
+"""
+
+_BEARER_SQL = """
+SELECT t.id, t.site, t.role, t.expires_at, t.revoked_at, t.name,
+       s.active AS site_active, u.active AS creator_active
+FROM api_token t
+JOIN site s ON s.id = t.site
+JOIN app_user u ON u.id = t.created_by
+WHERE t.token_hash = {}
+"""
+
+
 async def resolve_session(token: str, *, secret_key: str, now: datetime) -> Principal | None:
-    row = await (
-        UserSession.select(
-            UserSession.id,
-            UserSession.csrf_token,
-            UserSession.expires_at,
-            *UserSession.user.all_columns(),
-        )
-        .where(UserSession.token_hash == secret_digest(secret_key, token))
-        .first()
-    )
-    if row is None or row["expires_at"] <= now or not row["user.active"]:
+    rows = await sql.fetch(_SESSION_SQL, True, secret_digest(secret_key, token))
+    if not rows:
         return None
-    user = {k.removeprefix("user."): v for k, v in row.items() if k.startswith("user.")}
-    return await _principal(user, session_id=int(row["id"]), csrf_token=str(row["csrf_token"]))
+    row = rows[0]
+    if row["expires_at"] <= now or not row["active"]:
+        return None
+    return Principal(
+        user_id=int(row["user_id"]),
+        username=str(row["username"]),
+        display_name=str(row["display_name"]),
+        is_superuser=bool(row["is_superuser"]),
+        roles={int(r["member_site"]): Role(r["member_role"]) for r in rows if r["member_site"] is not None},
+        session_id=int(row["id"]),
+        csrf_token=str(row["csrf_token"]),
+    )
 
 
 async def resolve_token(token: str, *, secret_key: str, now: datetime) -> Principal | None:
-    row = await (
-        ApiToken.select(
-            ApiToken.id,
-            ApiToken.site,
-            ApiToken.role,
-            ApiToken.expires_at,
-            ApiToken.revoked_at,
-            ApiToken.name,
-            ApiToken.site.active.as_alias("site_active"),
-            ApiToken.created_by.active.as_alias("creator_active"),
-        )
-        .where(ApiToken.token_hash == secret_digest(secret_key, token))
-        .first()
-    )
+    row = await sql.fetchrow(_BEARER_SQL, secret_digest(secret_key, token))
     if row is None or row["revoked_at"] is not None or not row["site_active"] or not row["creator_active"]:
         return None
     if row["expires_at"] is not None and row["expires_at"] <= now:

@@ -18,12 +18,18 @@ from uuid import UUID
 
 import msgspec
 
+from server import sql
 from server.core.audit import canonical_json
 from server.core.tables import ClientWrite
 from server.db import write_transaction
 from server.errors import Conflict
 
 T = TypeVar("T")
+
+_CLAIM_SQL = (
+    "INSERT INTO client_write (key, actor, fingerprint, response, created_at) VALUES ({}, {}, {}, '', {}) "
+    "ON CONFLICT (key) DO NOTHING RETURNING id"
+)
 
 
 def fingerprint(*, secret_key: str, actor: str, method: str, path: str, body: Any) -> str:
@@ -47,19 +53,12 @@ async def run_once(
     ``stored`` turns the answer into what may be kept (a new API token's secret is not).
     """
     async with write_transaction():
-        claimed = await (
-            ClientWrite.insert(
-                ClientWrite(key=key, actor=actor, fingerprint=print_, response="", created_at=now)
-            )
-            .on_conflict(target=ClientWrite.key, action="DO NOTHING")
-            .returning(ClientWrite.id)
-        )
+        claimed = await sql.fetch(_CLAIM_SQL, key, actor, print_, now)
         if not claimed:
             return await _replay(key, print_, result_type)
         result = await write()
-        await ClientWrite.update(
-            {ClientWrite.response: msgspec.json.encode(stored(result) if stored else result).decode()}
-        ).where(ClientWrite.key == key)
+        answer = msgspec.json.encode(stored(result) if stored else result).decode()
+        await sql.fetch("UPDATE client_write SET response = {} WHERE key = {}", answer, key)
         return result
 
 

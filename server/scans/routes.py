@@ -38,8 +38,14 @@ class ScanController(Controller):
     path = "/api"
     tags = ["scans"]
 
-    @post("/scans", guards=[signed_in], status_code=200, summary="Resolve a scan", description=DESCRIPTION,
-          opt={READ_ONLY_OPT: True})
+    @post(
+        "/scans",
+        guards=[signed_in],
+        status_code=200,
+        summary="Resolve a scan",
+        description=DESCRIPTION,
+        opt={READ_ONLY_OPT: True},
+    )
     async def scan(self, principal: Caller, data: JSONBody[ScanIn]) -> ScanAnswer:
         site_id = _site_for(principal, data.site_id)
         return await service.resolve(site_id, data.raw, today=utcnow().date())

@@ -48,6 +48,18 @@ __all__ = [
 _LEADING_AIS = frozenset({"00", "01", "02"})
 
 
+def lookup_code(parsed: ScanParse) -> str | None:
+    """The code a scan is linked to an item under: the GTIN; for HIBC the labeler, product and
+    unit-of-measure digit (each packaging level is its own product, like a GTIN per pack); else the
+    text as read."""
+    if parsed.gtin:
+        return parsed.gtin
+    hibc = parsed.hibc
+    if hibc is not None and hibc.lic and hibc.product:
+        return f"{hibc.lic}{hibc.product}{'' if hibc.unit is None else hibc.unit}"
+    return parsed.text or None
+
+
 def parse_scan(raw: str, *, today: date | None = None) -> ScanParse:
     """What a scan says. ``today`` sets the century of two-digit years (GS1 General Specifications 7.12)."""
     try:

@@ -41,6 +41,7 @@ class ScanAnswer(Read):
     ambiguous: bool
     readings: list[ScanReading]
     errors: list[ScanError]
+    code: str | None = None  # what an unknown code is linked to an item under
     entity: dict[str, Any] | None = None
     item: dict[str, Any] | None = None
     levels: list[dict[str, Any]] = []

@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from server.core.tables import Location
-from server.scans.rules import parse_scan
+from server import sql
+from server.scans.results import ScanParse
+from server.scans.rules import lookup_code, parse_scan
 from server.scans.schemas import ScanAction, ScanAnswer, ScanPrefill
-from server.stock.rules import LotOnHand, fefo_alternative, use_block
+from server.stock.ledger import fefo_warnings
+from server.stock.rules import use_block
 from server.stock.schemas import StockWarning
-from server.stock.tables import Item, ItemCode, Lot, StockLevel
 
 LOCATION_KINDS = {"fridge": "fridge", "freezer": "fridge", "room": "room"}
 
@@ -23,56 +24,30 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _levels(lot_id: int) -> list[dict[str, Any]]:
-    rows = (
-        await StockLevel.select(StockLevel.location, StockLevel.location.name, StockLevel.on_hand)
-        .where((StockLevel.lot == lot_id) & (StockLevel.on_hand > 0))
-        .order_by(StockLevel.location.name)
-    )
-    return [
-        {"location_id": r["location"], "location_name": r["location.name"], "on_hand": r["on_hand"]}
-        for r in rows
-    ]
+_LEVELS_SQL = """
+SELECT sl.location AS location_id, loc.name AS location_name, sl.on_hand
+FROM stock_level sl JOIN location loc ON loc.id = sl.location
+WHERE sl.lot = {} AND sl.on_hand > 0
+ORDER BY loc.name
+"""
 
-
-async def _fefo(lot: dict[str, Any], today: date) -> list[StockWarning]:
-    rows = await StockLevel.select(
-        StockLevel.lot,
-        StockLevel.on_hand,
-        StockLevel.lot.lot_number,
-        StockLevel.lot.expiry,
-        StockLevel.lot.status,
-    ).where((StockLevel.lot.item == lot["item"]) & (StockLevel.on_hand > 0))
-    chosen = LotOnHand(lot["id"], lot["lot_number"], lot["expiry"], lot["status"], 0)
-    others = [
-        LotOnHand(int(r["lot"]), r["lot.lot_number"], r["lot.expiry"], r["lot.status"], int(r["on_hand"]))
-        for r in rows
-    ]
-    better = fefo_alternative(chosen, others, today)
-    if better is None:
-        return []
-    return [
-        StockWarning(
-            code="fefo",
-            message=f"Lot {better.lot_number} expires sooner; use it first.",
-            lot_id=better.lot_id,
-            lot_number=better.lot_number,
-            expiry=better.expiry,
-        )
-    ]
+_LINKED_ITEM_SQL = """
+SELECT i.*, c.pack_qty AS code_pack_qty
+FROM item_code c JOIN item i ON i.id = c.item
+WHERE c.site = {} AND c.code = {}
+"""
 
 
 def _lot_actions(lot: dict[str, Any], on_hand: int, today: date) -> list[ScanAction]:
     block = use_block(lot["status"], lot["expiry"], today)
     empty = "None left of this lot." if on_hand == 0 else None
     use_reason = block.message if block else empty
+    use_code = block.code if block else ("none_left" if empty else None)
     return [
-        ScanAction(
-            action="use", enabled=use_reason is None, reason=use_reason, code=block.code if block else None
-        ),
+        ScanAction(action="use", enabled=use_reason is None, reason=use_reason, code=use_code),
         ScanAction(action="receive", enabled=True),
-        ScanAction(action="waste", enabled=on_hand > 0, reason=empty),
-        ScanAction(action="move", enabled=on_hand > 0 and block is None, reason=use_reason),
+        ScanAction(action="waste", enabled=on_hand > 0, reason=empty, code="none_left" if empty else None),
+        ScanAction(action="move", enabled=on_hand > 0 and block is None, reason=use_reason, code=use_code),
         ScanAction(action="count", enabled=True),
     ]
 
@@ -89,44 +64,42 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
     )
     if parsed.kind == "empty":
         return answer
+    async with sql.one_connection():
+        await _look_up(site_id, parsed, answer, today)
+    return answer
+
+
+async def _look_up(site_id: int, parsed: ScanParse, answer: ScanAnswer, today: date) -> None:
     if parsed.label_code:
-        row = (
-            await Location.select()
-            .where((Location.label_code == parsed.label_code) & (Location.site == site_id))
-            .first()
+        row = await sql.fetchrow(
+            "SELECT id, name, kind, label_code FROM location WHERE label_code = {} AND site = {}",
+            parsed.label_code,
+            site_id,
         )
         if row is not None:
             answer.kind = LOCATION_KINDS.get(row["kind"], "location")
-            answer.entity = {
-                "id": row["id"],
-                "name": row["name"],
-                "kind": row["kind"],
-                "label_code": row["label_code"],
-            }
+            answer.entity = dict(row)
             answer.actions = [
                 ScanAction(action="count", enabled=True),
                 ScanAction(action="show", enabled=True),
             ]
-            return answer
-    code = (
-        parsed.gtin or (parsed.hibc and f"{parsed.hibc.lic or ''}{parsed.hibc.product or ''}") or parsed.text
-    )
+            return
+    code = lookup_code(parsed)
+    answer.code = code
     lot_number = parsed.lot or (parsed.hibc.lot if parsed.hibc else None)
     item_row = None
     pack_qty = 1
     if code:
-        linked = (
-            await ItemCode.select(ItemCode.item, ItemCode.pack_qty)
-            .where((ItemCode.site == site_id) & (ItemCode.code == code))
-            .first()
-        )
-        if linked is not None:
-            item_row = await Item.select().where(Item.id == linked["item"]).first()
-            pack_qty = int(linked["pack_qty"])
+        item_row = await sql.fetchrow(_LINKED_ITEM_SQL, site_id, code)
+        if item_row is not None:
+            pack_qty = int(item_row["code_pack_qty"])
     if item_row is None and parsed.kind == "text" and parsed.text:
-        lot = await Lot.select().where((Lot.site == site_id) & (Lot.lot_number == parsed.text)).first()
-        if lot is not None:
-            item_row = await Item.select().where(Item.id == lot["item"]).first()
+        item_row = await sql.fetchrow(
+            "SELECT i.* FROM lot l JOIN item i ON i.id = l.item WHERE l.site = {} AND l.lot_number = {}",
+            site_id,
+            parsed.text,
+        )
+        if item_row is not None:
             lot_number = parsed.text
     if item_row is None:
         if parsed.gtin or parsed.hibc or parsed.kind == "text":
@@ -135,7 +108,7 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
                     action="link", enabled=True, reason="This code is not known yet: link it to an item once."
                 )
             ]
-        return answer
+        return
     answer.item = _item(item_row)
     answer.prefill = ScanPrefill(
         item_id=item_row["id"],
@@ -146,13 +119,15 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
     )
     lot = None
     if lot_number:
-        lot = await Lot.select().where((Lot.item == item_row["id"]) & (Lot.lot_number == lot_number)).first()
+        lot = await sql.fetchrow(
+            "SELECT * FROM lot WHERE item = {} AND lot_number = {}", item_row["id"], lot_number
+        )
     if lot is None:
         answer.kind = "item"
         answer.entity = answer.item
         answer.actions = [ScanAction(action="receive", enabled=True)]
-        return answer
-    levels = await _levels(lot["id"])
+        return
+    levels = await sql.fetch(_LEVELS_SQL, lot["id"])
     answer.kind = "lot"
     answer.entity = {
         "id": lot["id"],
@@ -164,7 +139,9 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
     }
     answer.levels = levels
     answer.actions = _lot_actions(lot, sum(level["on_hand"] for level in levels), today)
-    answer.warnings = await _fefo(lot, today)
+    answer.warnings = await fefo_warnings(
+        lot, today, [level["location_id"] for level in levels], name_place=len(levels) > 1
+    )
     if parsed.expiry and lot["expiry"] and parsed.expiry != lot["expiry"]:
         answer.warnings.append(
             StockWarning(
@@ -173,6 +150,9 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
                     f"The scan says {parsed.expiry.isoformat()} "
                     f"but this lot is recorded as {lot['expiry'].isoformat()}."
                 ),
+                lot_id=lot["id"],
+                lot_number=lot["lot_number"],
+                expiry=lot["expiry"],
+                scanned_expiry=parsed.expiry,
             )
         )
-    return answer

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from server import sql
 from server.core import audit
 from server.core.auth import Principal
-from server.core.tables import Location
 from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from server.stock import rules
@@ -31,7 +31,7 @@ from server.stock.schemas import (
     UseIn,
     WasteIn,
 )
-from server.stock.tables import Item, Lot, Movement, StockLevel
+from server.stock.tables import Item, Lot, StockLevel
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,8 @@ class Move:
 
 
 async def location_row(site_id: int, location_id: int) -> dict[str, Any]:
-    row = (
-        await Location.select(Location.id, Location.name, Location.active)
-        .where((Location.id == location_id) & (Location.site == site_id))
-        .first()
+    row = await sql.fetchrow(
+        "SELECT id, name, active FROM location WHERE id = {} AND site = {}", location_id, site_id
     )
     if row is None:
         raise NotFound("This place does not exist at this site.", code="location_not_found")
@@ -57,10 +55,27 @@ async def location_row(site_id: int, location_id: int) -> dict[str, Any]:
 
 
 async def lot_row(site_id: int, lot_id: int) -> dict[str, Any]:
-    row = await Lot.select().where((Lot.id == lot_id) & (Lot.site == site_id)).first()
+    row = await sql.fetchrow("SELECT * FROM lot WHERE id = {} AND site = {}", lot_id, site_id)
     if row is None:
         raise NotFound("This lot is not known at this site.", code="lot_not_found")
     return dict(row)
+
+
+_LOT_AT = """
+SELECT l.*, (SELECT COUNT(*) FROM location WHERE site = {} AND id IN ({}, {})) AS places_found
+FROM lot l WHERE l.id = {} AND l.site = {}
+"""
+
+
+async def lot_at(site_id: int, lot_id: int, *location_ids: int) -> dict[str, Any]:
+    """The lot of a movement, with its one or two places checked, in one statement."""
+    first, second = location_ids[0], location_ids[-1]
+    row = await sql.fetchrow(_LOT_AT, site_id, first, second, lot_id, site_id)
+    if row is None:
+        raise NotFound("This lot is not known at this site.", code="lot_not_found")
+    if int(row.pop("places_found")) < len(set(location_ids)):
+        raise NotFound("This place does not exist at this site.", code="location_not_found")
+    return row
 
 
 def _lot_read(row: dict[str, Any]) -> LotRead:
@@ -99,22 +114,47 @@ async def _on_hand_locked(site_id: int, lot_id: int, location_id: int) -> int:
 
 
 async def _change_level(move: Move) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await (
-        StockLevel.update({StockLevel.on_hand: StockLevel.on_hand + move.delta})
-        .where(
-            (StockLevel.lot == move.lot_id)
-            & (StockLevel.location == move.location_id)
-            & (StockLevel.on_hand >= -move.delta)
-        )
-        .returning(StockLevel.on_hand)
+    return await sql.fetch(
+        "UPDATE stock_level SET on_hand = on_hand + {} WHERE lot = {} AND location = {} AND on_hand >= {} "
+        "RETURNING on_hand",
+        move.delta,
+        move.lot_id,
+        move.location_id,
+        -move.delta,
     )
-    return rows
+
+
+_INSERT_MOVEMENT = (
+    "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, reference, group_key, "
+    "actor, at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}) RETURNING id"
+)
 
 
 async def _apply(
-    site_id: int, move: Move, *, actor: str, group: uuid.UUID, now: datetime,
+    site_id: int,
+    move: Move,
+    *,
+    actor: str,
+    group: uuid.UUID,
+    now: datetime,
     after: dict[str, int] | None = None,
 ) -> MovementRead:
+    # The movement goes in first: the level's row lock (the one racing scans queue on) is then
+    # held for as few statements as possible. A refused change rolls the movement back with it.
+    inserted = await sql.fetch(
+        _INSERT_MOVEMENT,
+        site_id,
+        move.kind.value,
+        move.lot_id,
+        move.location_id,
+        move.delta,
+        move.reason,
+        move.note,
+        move.reference,
+        group,
+        actor,
+        now,
+    )
     # The common case (the row exists) is one statement; a first receipt into a place adds the row.
     rows = await _change_level(move)
     if not rows and move.delta > 0:
@@ -127,21 +167,6 @@ async def _apply(
         raise Conflict(
             f"Not enough stock: {have} on hand here, {-move.delta} asked for.", code="not_enough_stock"
         )
-    inserted = await Movement.insert(
-        Movement(
-            site=site_id,
-            kind=move.kind.value,
-            lot=move.lot_id,
-            location=move.location_id,
-            quantity=move.delta,
-            reason=move.reason,
-            note=move.note,
-            reference=move.reference,
-            group_key=group,
-            actor=actor,
-            at=now,
-        )
-    ).returning(Movement.id)
     if after is not None:
         after[str(move.location_id)] = int(rows[0]["on_hand"])
     return MovementRead(
@@ -163,14 +188,14 @@ async def _refresh_depleted(lot: dict[str, Any], after: dict[str, int] | None = 
     status = lot["status"]
     if after is not None and status == LotStatus.AVAILABLE and all(n > 0 for n in after.values()):
         return lot  # units are left where we just moved them: nothing to look up
-    total = await StockLevel.select(StockLevel.on_hand).where(StockLevel.lot == lot["id"])
+    total = await sql.fetch("SELECT on_hand FROM stock_level WHERE lot = {}", lot["id"])
     left = sum(int(r["on_hand"]) for r in total)
     if status == LotStatus.AVAILABLE and left == 0:
         status = LotStatus.DEPLETED
     elif status == LotStatus.DEPLETED and left > 0:
         status = LotStatus.AVAILABLE
     if status != lot["status"]:
-        await Lot.update({Lot.status: status.value}).where(Lot.id == lot["id"])
+        await sql.fetch("UPDATE lot SET status = {} WHERE id = {}", status.value, lot["id"])
     return {**lot, "status": status}
 
 
@@ -183,6 +208,7 @@ async def _record(
     action: str,
     now: datetime,
     warnings: list[StockWarning] | None = None,
+    usable_only: bool = False,
 ) -> MovementResult:
     group = uuid.uuid4()
     levels: dict[str, int] = {}
@@ -190,7 +216,11 @@ async def _record(
         await _apply(site_id, m, actor=principal.actor, group=group, now=now, after=levels) for m in moves
     ]
     lot = await _refresh_depleted(lot, levels)
-    await audit.append(
+    slot = await audit.reserve(site_id)
+    if usable_only:
+        await _still_usable(lot, now.date())
+    await audit.write(
+        slot,
         actor=principal.actor,
         site_id=site_id,
         action=action,
@@ -278,35 +308,63 @@ async def receive(principal: Principal, site_id: int, data: ReceiveIn, *, now: d
         )
 
 
-async def _fefo(lot: dict[str, Any], location_id: int, today: date) -> list[StockWarning]:
-    rows = await StockLevel.select(
-        StockLevel.lot,
-        StockLevel.on_hand,
-        StockLevel.lot.lot_number,
-        StockLevel.lot.expiry,
-        StockLevel.lot.status,
-    ).where(
-        (StockLevel.location == location_id) & (StockLevel.lot.item == lot["item"]) & (StockLevel.on_hand > 0)
-    )
+_SAME_ITEM_HERE = """
+SELECT sl.lot, sl.location, sl.on_hand, l.lot_number, l.expiry, l.status
+FROM stock_level sl JOIN lot l ON l.id = sl.lot
+WHERE l.item = {} AND sl.on_hand > 0
+"""
+
+
+async def fefo_warnings(
+    lot: dict[str, Any], today: date, location_ids: list[int], *, name_place: bool = False
+) -> list[StockWarning]:
+    """First expiry, first out, per place: for each place, a usable lot of the same item there that
+    expires sooner than this one (rules.fefo_alternative skips expired, held and recalled lots)."""
+    rows = await sql.fetch(_SAME_ITEM_HERE, lot["item"])
     chosen = rules.LotOnHand(lot["id"], lot["lot_number"], lot["expiry"], lot["status"], 0)
-    others = [
-        rules.LotOnHand(
-            int(r["lot"]), r["lot.lot_number"], r["lot.expiry"], r["lot.status"], int(r["on_hand"])
+    warnings = []
+    for location_id in location_ids:
+        here = [
+            rules.LotOnHand(int(r["lot"]), r["lot_number"], r["expiry"], r["status"], int(r["on_hand"]))
+            for r in rows
+            if int(r["location"]) == location_id
+        ]
+        better = rules.fefo_alternative(chosen, here, today)
+        if better is None:
+            continue
+        message = f"Lot {better.lot_number} here expires sooner; use it first."
+        if name_place:
+            place = await _place_name(location_id)
+            message = f"{place}: lot {better.lot_number} expires sooner; use it first."
+        warnings.append(
+            StockWarning(
+                code="fefo",
+                message=message,
+                lot_id=better.lot_id,
+                lot_number=better.lot_number,
+                expiry=better.expiry,
+                location_id=location_id,
+            )
         )
-        for r in rows
-    ]
-    better = rules.fefo_alternative(chosen, others, today)
-    if better is None:
-        return []
-    return [
-        StockWarning(
-            code="fefo",
-            message=f"Lot {better.lot_number} here expires sooner; use it first.",
-            lot_id=better.lot_id,
-            lot_number=better.lot_number,
-            expiry=better.expiry,
-        )
-    ]
+    return warnings
+
+
+async def _place_name(location_id: int) -> str:
+    row = await sql.fetchrow("SELECT name FROM location WHERE id = {}", location_id)
+    return str(row["name"]) if row else ""
+
+
+async def _still_usable(lot: dict[str, Any], today: date) -> None:
+    """The status read at the start may be stale on PostgreSQL: a hold or a recall can commit in
+    between. Read it again once this write holds the site's audit chain: a status change commits
+    with its own chain entry, so it is either visible now or waits for this use and comes after it
+    in the chain. (Lock order, as everywhere: stock levels, lots, audit head.)"""
+    if is_sqlite():  # writes are serialized: nothing can have changed
+        return
+    row = await sql.fetchrow("SELECT status FROM lot WHERE id = {}", lot["id"])
+    assert row is not None  # noqa: S101  (lots are never deleted)
+    if row["status"] != LotStatus.DEPLETED:  # this use may have just emptied it
+        _blocked({**lot, "status": row["status"]}, today)
 
 
 def _blocked(lot: dict[str, Any], today: date) -> None:
@@ -320,19 +378,20 @@ async def use(
 ) -> MovementResult:
     """Use or administer. ``check_usable`` is off only for finishing an already-opened vial."""
     async with write_transaction():
-        lot = await lot_row(site_id, data.lot_id)
-        await location_row(site_id, data.location_id)
+        lot = await lot_at(site_id, data.lot_id, data.location_id)
         if check_usable:
             _blocked(lot, now.date())
-        warnings = await _fefo(lot, data.location_id, now.date())
+        warnings = await fefo_warnings(lot, now.date(), [data.location_id])
         move = Move(MovementKind.USE, data.lot_id, data.location_id, -data.quantity, reference=data.reference)
-        return await _record(principal, site_id, lot, [move], action="stock.use", now=now, warnings=warnings)
+        return await _record(
+            principal, site_id, lot, [move], action="stock.use", now=now, warnings=warnings,
+            usable_only=check_usable,
+        )
 
 
 async def waste(principal: Principal, site_id: int, data: WasteIn, *, now: datetime) -> MovementResult:
     async with write_transaction():
-        lot = await lot_row(site_id, data.lot_id)
-        await location_row(site_id, data.location_id)
+        lot = await lot_at(site_id, data.lot_id, data.location_id)
         move = Move(
             MovementKind.WASTE,
             data.lot_id,
@@ -352,9 +411,7 @@ async def transfer(principal: Principal, site_id: int, data: TransferIn, *, now:
             fields=[{"field": "to_location_id", "message": "is the same place"}],
         )
     async with write_transaction():
-        lot = await lot_row(site_id, data.lot_id)
-        await location_row(site_id, data.from_location_id)
-        await location_row(site_id, data.to_location_id)
+        lot = await lot_at(site_id, data.lot_id, data.from_location_id, data.to_location_id)
         moves = [
             Move(MovementKind.TRANSFER, data.lot_id, data.from_location_id, -data.quantity),
             Move(MovementKind.TRANSFER, data.lot_id, data.to_location_id, data.quantity),
@@ -366,8 +423,7 @@ async def return_to_supplier(
     principal: Principal, site_id: int, data: ReturnIn, *, now: datetime
 ) -> MovementResult:
     async with write_transaction():
-        lot = await lot_row(site_id, data.lot_id)
-        await location_row(site_id, data.location_id)
+        lot = await lot_at(site_id, data.lot_id, data.location_id)
         move = Move(MovementKind.RETURN, data.lot_id, data.location_id, -data.quantity, note=data.note)
         return await _record(principal, site_id, lot, [move], action="stock.return", now=now)
 
@@ -375,8 +431,7 @@ async def return_to_supplier(
 async def adjust(principal: Principal, site_id: int, data: AdjustIn, *, now: datetime) -> MovementResult:
     """Set the on-hand to what was counted; the difference is the movement."""
     async with write_transaction():
-        lot = await lot_row(site_id, data.lot_id)
-        await location_row(site_id, data.location_id)
+        lot = await lot_at(site_id, data.lot_id, data.location_id)
         delta = data.counted - await _on_hand_locked(site_id, data.lot_id, data.location_id)
         if delta == 0:
             raise RuleViolation("The count matches what is on hand; nothing to adjust.", code="no_change")

@@ -148,6 +148,8 @@ class StockWarning(Read):
     lot_id: int | None = None
     lot_number: str | None = None
     expiry: date | None = None
+    location_id: int | None = None  # the place a FEFO warning is about
+    scanned_expiry: date | None = None  # an expiry mismatch: what the scan said (expiry: what is recorded)
 
 
 class MovementRead(Read):

@@ -93,6 +93,48 @@ async def test_the_scan_warns_about_fefo_and_expiry_mismatch(client: Client) -> 
     await receive(site, item, fridge, 2, lot="LATE", expiry=date(2031, 5, 31))
     answer = (await s.post("/api/scans", {"raw": dm(GTIN, "310630", "LATE")})).json()
     assert {w["code"] for w in answer["warnings"]} == {"fefo", "expiry_mismatch"}
+    mismatch = next(w for w in answer["warnings"] if w["code"] == "expiry_mismatch")
+    assert (mismatch["expiry"], mismatch["scanned_expiry"]) == ("2031-05-31", "2031-06-30")
+    fefo = next(w for w in answer["warnings"] if w["code"] == "fefo")
+    assert (fefo["lot_number"], fefo["location_id"]) == ("SOON", fridge)
+
+
+async def test_fefo_is_per_place_and_skips_lots_that_cannot_be_used(client: Client) -> None:
+    site, fridge, item, s = await _clinic(client)
+    cabinet = await make_location(site, "Cabinet", LocationKind.CABINET)
+    today = utcnow().date()
+    await receive(site, item, cabinet, 2, lot="SOON", expiry=today + timedelta(days=20))
+    held = await receive(site, item, fridge, 2, lot="HELD", expiry=today + timedelta(days=10))
+    await Lot.update({Lot.status: "quarantined"}).where(Lot.id == held.lot.id)
+    await receive(site, item, fridge, 2, lot="LATE", expiry=date(2031, 5, 31))
+    answer = (await s.post("/api/scans", {"raw": dm(GTIN, "310500", "LATE")})).json()
+    # SOON is in another place and HELD may not be used: nothing to prefer in the fridge.
+    assert [w["code"] for w in answer["warnings"]] == []
+    await receive(site, item, cabinet, 1, lot="LATE", expiry=date(2031, 5, 31))
+    answer = (await s.post("/api/scans", {"raw": dm(GTIN, "310500", "LATE")})).json()
+    [fefo] = answer["warnings"]
+    assert (fefo["lot_number"], fefo["location_id"]) == ("SOON", cabinet)
+    assert fefo["message"].startswith("Cabinet: ")  # the lot is in two places: say which
+
+
+async def test_an_empty_lot_says_none_left_with_a_code(client: Client) -> None:
+    site, fridge, item, s = await _clinic(client)
+    r = await receive(site, item, fridge, 1, lot="ONE")
+    used = await s.post(f"/api/sites/{site}/movements/use", {"lot_id": r.lot.id, "location_id": fridge})
+    assert used.status_code == 201, used.text
+    answer = (await s.post("/api/scans", {"raw": dm(GTIN, "301231", "ONE")})).json()
+    actions = {a["action"]: a for a in answer["actions"]}
+    assert actions["use"]["enabled"] is False and actions["use"]["code"] == "none_left"
+    assert actions["waste"]["code"] == "none_left"
+
+
+async def test_hibc_codes_are_linked_with_their_unit_of_measure(client: Client) -> None:
+    site, _, item, s = await _clinic(client)
+    unknown = (await s.post("/api/scans", {"raw": "+A123BJC5D6E71G"})).json()
+    assert unknown["kind"] == "unknown" and unknown["code"] == "A123BJC5D6E71"
+    linked = await s.post(f"/api/sites/{site}/items/{item}/codes", {"code": unknown["code"], "pack_qty": 1})
+    assert linked.status_code == 201, linked.text
+    assert (await s.post("/api/scans", {"raw": "+A123BJC5D6E71G"})).json()["kind"] == "item"
 
 
 async def test_ambiguity_and_errors_are_reported_not_guessed(client: Client) -> None:

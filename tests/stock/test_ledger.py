@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from datetime import date, timedelta
 from typing import Any
@@ -243,4 +244,38 @@ async def test_racing_scans_for_the_last_units(client: Client) -> None:
     assert codes.count(201) == 10 and codes.count(409) == 40
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"not_enough_stock"}
     assert (await StockLevel.select(StockLevel.on_hand).first())["on_hand"] == 0
+    await _ledger_matches_levels()
+
+
+@pytest.mark.postgres_only
+async def test_a_hold_that_commits_during_a_use_stops_it(client: Client) -> None:
+    """The use read 'available' at its start; a hold commits while the use waits for the site's
+    audit chain: the use must see the hold and change nothing, not slip in after it."""
+    import asyncpg
+
+    from server.core.auth import SYSTEM
+    from server.stock import ledger
+    from server.stock.schemas import UseIn
+
+    d = await _setup(client)
+    r = await receive(d["site"], d["item"], d["fridge"], 5)
+    other = await asyncpg.connect(os.environ["CLINITRACK_DATABASE_URL"])
+    try:
+        hold = other.transaction()
+        await hold.start()
+        # What a hold does: the lot's status, then the chain's head (held until commit).
+        await other.execute("UPDATE lot SET status = 'quarantined' WHERE id = $1", r.lot.id)
+        await other.execute("SELECT seq FROM audit_head WHERE chain = $1 FOR UPDATE", f"site:{d['site']}")
+        use = asyncio.create_task(
+            ledger.use(SYSTEM, d["site"], UseIn(lot_id=r.lot.id, location_id=d["fridge"]), now=utcnow())
+        )
+        await asyncio.sleep(0.5)
+        assert not use.done()  # waiting for the chain, past its first status check
+        await hold.commit()
+        with pytest.raises(Exception, match="on hold") as refused:
+            await use
+        assert getattr(refused.value, "code", None) == "lot_quarantined"
+    finally:
+        await other.close()
+    assert (await StockLevel.select(StockLevel.on_hand).first())["on_hand"] == 5
     await _ledger_matches_levels()

@@ -24,7 +24,9 @@ async def me_read(principal: Caller) -> MeRead:
     }
     memberships = [
         MembershipRead(
-            site_id=site_id, site_name=str(sites[site_id]["name"]), timezone=str(sites[site_id]["timezone"]),
+            site_id=site_id,
+            site_name=str(sites[site_id]["name"]),
+            timezone=str(sites[site_id]["timezone"]),
             role=role,
         )
         for site_id, role in sorted(principal.roles.items(), key=lambda kv: str(sites[kv[0]]["name"]))
