@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from server import sql
 from server.core import audit
 from server.core.rules import Role, normalize_username, password_problem, throttle_retry_after
-from server.core.tables import AppUser, LoginFailure, Membership, Site, UserSession
+from server.core.tables import ApiToken, AppUser, LoginFailure, Membership, Site, UserSession
 from server.db import write_transaction
 from server.errors import InvalidInput, NotAuthenticated, TooManyRequests
 
@@ -274,3 +274,24 @@ async def purge_expired(now: datetime) -> int:
 
 async def site_exists(site_id: int) -> bool:
     return bool(await Site.exists().where(Site.id == site_id))
+
+
+# --- who did it, in words ------------------------------------------------------------------------
+
+
+async def actor_names(actors: Iterable[str]) -> dict[str, str]:
+    """Display names for stored actors ("user:7", "token:3", "system"), two queries at most: the
+    journal and the audit pages show people, not ids. An unknown actor keeps its stored form."""
+    wanted = set(actors)
+    names = {a: a for a in wanted}
+    if "system" in wanted:
+        names["system"] = "System"
+    users = {int(a[5:]) for a in wanted if a.startswith("user:") and a[5:].isdigit()}
+    tokens = {int(a[6:]) for a in wanted if a.startswith("token:") and a[6:].isdigit()}
+    if users:
+        rows = await AppUser.select(AppUser.id, AppUser.display_name).where(AppUser.id.is_in(list(users)))
+        names.update({f"user:{r['id']}": str(r["display_name"]) for r in rows})
+    if tokens:
+        rows = await ApiToken.select(ApiToken.id, ApiToken.name).where(ApiToken.id.is_in(list(tokens)))
+        names.update({f"token:{r['id']}": f"{r['name']} (API token)" for r in rows})
+    return names

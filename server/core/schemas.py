@@ -162,6 +162,7 @@ class AuditEventRead(Read):
     seq: int
     at: datetime
     actor: str
+    actor_name: str
     action: str
     entity: str
     entity_id: str

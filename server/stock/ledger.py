@@ -7,6 +7,7 @@ serialize on the row: exactly as many succeed as there are units, on SQLite and 
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -284,6 +285,19 @@ async def find_or_create_lot(
     return dict(created)
 
 
+async def _recall_notice(site_id: int, item_id: int, lot_number: str) -> str | None:
+    """The notice of a recall that names this lot number for this item, if any."""
+    rows = await sql.fetch(
+        "SELECT notice, lot_numbers FROM recall WHERE site = {} AND item = {} ORDER BY id DESC",
+        site_id,
+        item_id,
+    )
+    for row in rows:
+        if lot_number in json.loads(row["lot_numbers"]):
+            return str(row["notice"])
+    return None
+
+
 async def receive(principal: Principal, site_id: int, data: ReceiveIn, *, now: datetime) -> MovementResult:
     async with write_transaction():
         item = (
@@ -298,6 +312,20 @@ async def receive(principal: Principal, site_id: int, data: ReceiveIn, *, now: d
             site_id, data.item_id, data.lot_number, data.expiry, data.serial, now=now
         )
         warnings = []
+        notice = await _recall_notice(site_id, data.item_id, str(lot["lot_number"]))
+        if notice is not None and lot["status"] != LotStatus.RECALLED:
+            # A recalled lot arriving after its notice is set aside on arrival, never shelved as usable.
+            await set_lot_status(principal, site_id, int(lot["id"]), LotStatus.RECALLED, notice, now=now)
+            lot = {**lot, "status": LotStatus.RECALLED.value, "status_reason": notice}
+        if notice is not None:
+            warnings.append(
+                StockWarning(
+                    code="lot_recalled",
+                    message="This lot is recalled: set it aside for return, do not shelve it for use.",
+                    lot_id=int(lot["id"]),
+                    lot_number=str(lot["lot_number"]),
+                )
+            )
         if data.expiry is not None and data.expiry < now.date():
             warnings.append(StockWarning(code="received_expired", message="This lot is already expired."))
         move = Move(
@@ -384,7 +412,13 @@ async def use(
         warnings = await fefo_warnings(lot, now.date(), [data.location_id])
         move = Move(MovementKind.USE, data.lot_id, data.location_id, -data.quantity, reference=data.reference)
         return await _record(
-            principal, site_id, lot, [move], action="stock.use", now=now, warnings=warnings,
+            principal,
+            site_id,
+            lot,
+            [move],
+            action="stock.use",
+            now=now,
+            warnings=warnings,
             usable_only=check_usable,
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from server.core.auth import actor_names
 from server.errors import NotFound
 from server.stock.rules import ItemKind, LotStatus, MovementKind
 from server.stock.schemas import JournalPage, JournalRow, LotDetail, LotLevel, LotRead, StockRow
@@ -95,7 +96,7 @@ _JOURNAL_COLUMNS = (
 )
 
 
-def _journal_row(r: dict[str, Any]) -> JournalRow:
+def _journal_row(r: dict[str, Any], names: dict[str, str]) -> JournalRow:
     return JournalRow(
         id=r["id"],
         kind=MovementKind(r["kind"]),
@@ -105,6 +106,7 @@ def _journal_row(r: dict[str, Any]) -> JournalRow:
         reference=r["reference"],
         note=r["note"],
         actor=r["actor"],
+        actor_name=names.get(r["actor"], r["actor"]),
         lot_id=r["lot"],
         lot_number=r["lot.lot_number"],
         expiry=r["lot.expiry"],
@@ -143,7 +145,8 @@ async def journal(
     if until is not None:
         query = query.where(Movement.at < until)
     rows = await query.order_by(Movement.id, ascending=False).limit(limit)
-    items = [_journal_row(r) for r in rows]
+    names = await actor_names(r["actor"] for r in rows)
+    items = [_journal_row(r, names) for r in rows]
     return JournalPage(items=items, next_before=items[-1].id if len(items) == limit else None)
 
 

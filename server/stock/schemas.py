@@ -194,6 +194,7 @@ class JournalRow(Read):
     reference: str
     note: str
     actor: str
+    actor_name: str
     lot_id: int
     lot_number: str
     expiry: date | None

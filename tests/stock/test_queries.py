@@ -99,6 +99,15 @@ async def test_journal_pages_newest_first_and_filters(client: Client) -> None:
     only_fridge = (await s.get(f"/api/sites/{site}/journal?location_id={fridge}")).json()
     assert {r["location_name"] for r in only_fridge["items"]} == {"Vaccine Fridge"}
     assert len(only_fridge["items"]) == 3
+    # Who did it is shown by name: the factory receives as the system, the manager by session.
+    assert {(r["actor"], r["actor_name"]) for r in first["items"]} == {("system", "System")}
+    used = await s.post(
+        f"/api/sites/{site}/movements/use",
+        {"lot_id": first["items"][0]["lot_id"], "location_id": first["items"][0]["location_id"]},
+    )
+    assert used.status_code == 201, used.text
+    newest = (await s.get(f"/api/sites/{site}/journal?limit=1")).json()["items"][0]
+    assert newest["actor"].startswith("user:") and newest["actor_name"] == "Mgr"
 
 
 async def test_lot_detail_shows_where_it_is_and_its_history(client: Client) -> None:

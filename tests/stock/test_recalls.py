@@ -147,6 +147,34 @@ async def test_a_recalled_lot_cannot_be_used_but_can_be_wasted_and_returned(clie
     await _ledger_matches_levels()
 
 
+async def test_a_lot_received_after_its_recall_is_set_aside_on_arrival(client: Client) -> None:
+    d = await _setup(client)
+    assert (await _recall(d, d["mo"], item_id=d["flu"], lot_numbers=["C3"])).status_code == 201
+    got = await d["mo"].post(
+        f"{d['moves']}/receive",
+        {
+            "item_id": d["flu"],
+            "lot_number": "C3",
+            "expiry": "2030-03-31",
+            "quantity": 6,
+            "location_id": d["fridge"],
+        },
+    )
+    assert got.status_code == 201, got.text
+    assert got.json()["lot"]["status"] == "recalled"
+    assert [w["code"] for w in got.json()["warnings"]] == ["lot_recalled"]
+    use = await d["mo"].post(
+        f"{d['moves']}/use", {"lot_id": got.json()["lot"]["id"], "location_id": d["fridge"]}
+    )
+    assert use.status_code == 422 and use.json()["code"] == "lot_recalled"
+    other = await d["mo"].post(  # the same number for another item is not recalled
+        f"{d['moves']}/receive",
+        {"item_id": d["tdap"], "lot_number": "C3", "expiry": None, "quantity": 1, "location_id": d["fridge"]},
+    )
+    assert other.status_code == 201, other.text
+    assert other.json()["lot"]["status"] == "available" and other.json()["warnings"] == []
+
+
 async def test_the_item_is_found_by_gtin_in_either_length(client: Client) -> None:
     d = await _setup(client)
     by_14 = await _recall(d, d["mo"], gtin=GTIN, lot_numbers=["B2"])

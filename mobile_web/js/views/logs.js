@@ -25,7 +25,7 @@ export async function render(view) {
       list.append(h("li", { class: "list-item" },
         h("div", { class: "row-between" }, h("strong", {}, actionText(e.action)),
           h("span", { class: "muted" }, `#${e.seq}`)),
-        h("div", { class: "muted" }, formatDateTime(e.at), " · ", t("logs.who"), " ", e.actor)));
+        h("div", { class: "muted" }, formatDateTime(e.at), " · ", t("logs.who"), " ", e.actor_name || e.actor)));
     }
     if (!list.children.length) list.append(h("li", { class: "empty" }, t("logs.none")));
     after = page.next_after ?? after;

@@ -23,7 +23,7 @@ function historyItem(row, { showLot }) {
       h("span", { class: `history-qty ${row.quantity < 0 ? "qty-out" : "qty-in"}` }, `${sign}${formatNumber(Math.abs(row.quantity))}`)),
     showLot && h("a", { href: `#/lot?id=${row.lot_id}`, class: "mono" }, t("stock.lot_n", { lot: row.lot_number })),
     details && h("span", {}, details),
-    h("span", { class: "muted" }, `${formatDateTime(row.at)} · ${t("logs.who")} ${row.actor}`));
+    h("span", { class: "muted" }, `${formatDateTime(row.at)} · ${t("logs.who")} ${row.actor_name || row.actor}`));
 }
 
 function historyList(rows, opts) {

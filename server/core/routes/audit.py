@@ -6,6 +6,7 @@ from litestar import Controller, get
 from litestar.params import Parameter
 
 from server.core import audit
+from server.core.auth import actor_names
 from server.core.permissions import read_site, superuser
 from server.core.schemas import AuditChainRead, AuditEventPage, AuditEventRead
 from server.schemas import PathId
@@ -52,11 +53,13 @@ class AuditController(Controller):
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
     ) -> AuditEventPage:
         rows = await audit.events_page(audit.chain_for(site_id), after=after, limit=limit)
+        names = await actor_names(r["actor"] for r in rows)
         items = [
             AuditEventRead(
                 seq=r["seq"],
                 at=r["at"],
                 actor=r["actor"],
+                actor_name=names.get(r["actor"], r["actor"]),
                 action=r["action"],
                 entity=r["entity"],
                 entity_id=r["entity_id"],
