@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.core.auth import actor_names
+from server.db import is_sqlite
 from server.errors import NotFound
 from server.stock.rules import ItemKind, LotStatus, MovementKind
 from server.stock.schemas import JournalPage, JournalRow, LotDetail, LotLevel, LotRead, StockRow
@@ -45,8 +46,20 @@ def _stock_row(r: dict[str, Any]) -> StockRow:
     )
 
 
+def like_pattern(text: str) -> str:
+    """A contains-pattern for what a person typed; LIKE's wildcards in it are taken as spaces."""
+    cleaned = " ".join(text.replace("%", " ").replace("_", " ").split())
+    return f"%{cleaned}%"
+
+
 async def on_hand(
-    site_id: int, *, item_id: int | None = None, location_id: int | None = None, include_empty: bool = False
+    site_id: int,
+    *,
+    item_id: int | None = None,
+    location_id: int | None = None,
+    include_empty: bool = False,
+    q: str | None = None,
+    status: LotStatus | None = None,
 ) -> list[StockRow]:
     query = (
         StockLevel.select(*_LEVEL_COLUMNS)
@@ -60,6 +73,15 @@ async def on_hand(
         query = query.where(StockLevel.location == location_id)
     if not include_empty:
         query = query.where(StockLevel.on_hand > 0)
+    if q and q.strip():
+        pattern = like_pattern(q)
+        name, number = StockLevel.lot.item.name, StockLevel.lot.lot_number  # type: ignore[union-attr]
+        if is_sqlite():  # SQLite's LIKE already ignores case (ASCII letters); it has no ILIKE
+            query = query.where(name.like(pattern) | number.like(pattern))
+        else:
+            query = query.where(name.ilike(pattern) | number.ilike(pattern))
+    if status is not None:
+        query = query.where(StockLevel.lot.status == status.value)
     return [_stock_row(r) for r in await query]
 
 

@@ -11,7 +11,7 @@ from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
 from server.stock import catalog, csvio, ledger, queries, vials
-from server.stock.rules import MovementKind
+from server.stock.rules import LotStatus, MovementKind
 from server.stock.schemas import (
     AdjustIn,
     CodeIn,
@@ -277,9 +277,13 @@ class StockController(Controller):
         item_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
         location_id: Annotated[int | None, Parameter(ge=1, le=2_147_483_647)] = None,
         include_empty: Annotated[bool, Parameter(description="Also list lots with none left.")] = False,
+        q: Annotated[
+            str | None, Parameter(max_length=100, description="Part of the item's name or the lot number.")
+        ] = None,
+        status: Annotated[LotStatus | None, Parameter(description="available, quarantined, ...")] = None,
     ) -> list[StockRow]:
         return await queries.on_hand(
-            site_id, item_id=item_id, location_id=location_id, include_empty=include_empty
+            site_id, item_id=item_id, location_id=location_id, include_empty=include_empty, q=q, status=status
         )
 
     @get(

@@ -10,6 +10,7 @@ import pytest
 from server.clock import utcnow
 from server.core.rules import LocationKind, Role
 from server.db import engine
+from server.stock.tables import Lot
 from tests.factories import Client, Session, login, make_location, make_site, make_user
 from tests.stock.factories import make_item, receive
 
@@ -74,6 +75,31 @@ async def test_list_endpoints_do_not_grow_queries_with_rows(
             resp = await s.get(url)
         assert resp.status_code == 200
         assert len(seen) == small[url], f"{url}: {small[url]} queries with 2 rows, {len(seen)} with 22"
+
+
+async def test_stock_list_searches_names_and_lot_numbers_and_filters_status(client: Client) -> None:
+    site, fridge, _, s = await _site(client)
+    flu = await make_item(site, "Influenza vaccine")
+    gloves = await make_item(site, "Nitrile gloves (M)", gtin=None)
+    await receive(site, flu, fridge, 3, lot="FLU-A24")
+    held = await receive(site, flu, fridge, 2, lot="FLU-B25")
+    await receive(site, gloves, fridge, 100, lot="GL_7")
+    await Lot.update({Lot.status: "quarantined"}).where(Lot.id == held.lot.id)
+    url = f"/api/sites/{site}/stock"
+
+    async def lots(query: str) -> list[str]:
+        resp = await s.get(f"{url}?{query}")
+        assert resp.status_code == 200, resp.text
+        return sorted(r["lot_number"] for r in resp.json())
+
+    assert await lots("q=influ") == ["FLU-A24", "FLU-B25"]  # part of the name, any case
+    assert await lots("q=b25") == ["FLU-B25"]  # part of the lot number
+    assert await lots("q=GLOVES+(m)") == ["GL_7"]
+    assert await lots("q=%25") == ["FLU-A24", "FLU-B25", "GL_7"]  # a typed % is not a wildcard trick
+    assert await lots("status=quarantined") == ["FLU-B25"]
+    assert await lots("q=flu&status=available") == ["FLU-A24"]
+    bad = await s.get(f"{url}?status=lost")
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_expiring_lists_soonest_first_including_expired(client: Client) -> None:
