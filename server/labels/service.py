@@ -11,7 +11,6 @@ What a label's barcode holds (each resolves through the scan endpoint):
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,7 @@ from labels.kinds import ItemLabel, gs1_lot
 from labels.sheets import SheetName
 from labels.symbols import Symbology, gs1_hri
 from server.core.auth import Principal
-from server.core.rules import LABEL_ALPHABET, label_check_char
+from server.core.rules import new_label_code
 from server.core.tables import Location
 from server.errors import DomainError, InvalidInput, NotFound, RuleViolation
 from server.labels.printers import configured
@@ -44,8 +43,6 @@ from server.stock import catalog
 from server.stock.schemas import CodeIn
 from server.stock.tables import Item, ItemCode, Lot
 
-# Own codes for items: same format as places' codes (server.core.rules), kind letter I.
-ITEM_CODE_PREFIX = "I"
 ROOM_KINDS = frozenset({"room"})
 FRIDGE_KINDS = frozenset({"fridge", "freezer"})
 
@@ -294,8 +291,8 @@ async def send(site_id: int, req: PrintRequest) -> PrintResult:
 
 
 def new_item_code() -> str:
-    body = ITEM_CODE_PREFIX + "".join(secrets.choice(LABEL_ALPHABET) for _ in range(6))
-    return body + label_check_char(body)
+    """An own code for an item with no barcode: the places' format (server.core.rules), letter I."""
+    return new_label_code("item")
 
 
 async def give_item_code(principal: Principal, site_id: int, item_id: int, *, now: datetime) -> ItemCodeRead:
