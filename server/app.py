@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import Message, Scope
 
+from server.cleaning.routes import ROUTES as CLEANING_ROUTES
 from server.config import Settings
 from server.core.permissions import PUBLIC_OPT, AuthMiddleware, is_public, route_access
 from server.core.routes import ROUTES as CORE_ROUTES
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *COUNT_ROUTES,
             *SCAN_ROUTES,
             *LABEL_ROUTES,
+            *CLEANING_ROUTES,
             *web_routes(),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

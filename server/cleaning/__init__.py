@@ -1,0 +1,1 @@
+"""Room cleaning: plans, versioned checklists, logs, audits, due and compliance."""

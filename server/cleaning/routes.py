@@ -1,0 +1,5 @@
+"""HTTP routes for room cleaning."""
+
+from __future__ import annotations
+
+ROUTES: list[type] = []
