@@ -16,6 +16,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import Message, Scope
 
 from server.cleaning.routes import ROUTES as CLEANING_ROUTES
+from server.coldchain.routes import ROUTES as COLDCHAIN_ROUTES
 from server.config import Settings
 from server.core.permissions import PUBLIC_OPT, AuthMiddleware, is_public, route_access
 from server.core.routes import ROUTES as CORE_ROUTES
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *COUNT_ROUTES,
             *SCAN_ROUTES,
             *LABEL_ROUTES,
+            *COLDCHAIN_ROUTES,
             *CLEANING_ROUTES,
             *web_routes(),
         ],

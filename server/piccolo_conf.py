@@ -9,7 +9,12 @@ from piccolo.engine.sqlite import SQLiteEngine
 from server.config import Settings
 from server.sqlite_engine import PooledSQLiteEngine
 
-APPS = ["server.core.piccolo_app", "server.stock.piccolo_app", "server.cleaning.piccolo_app"]
+APPS = [
+    "server.core.piccolo_app",
+    "server.stock.piccolo_app",
+    "server.cleaning.piccolo_app",
+    "server.coldchain.piccolo_app",
+]
 
 
 def make_engine(settings: Settings) -> PostgresEngine | SQLiteEngine:
