@@ -80,7 +80,7 @@ class Occurrence:
 
 
 def parse_due_time(text: str) -> time | None:
-    """"HH:MM" (24 h) or "" for none; anything else is None."""
+    """ "HH:MM" (24 h) or "" for none; anything else is None."""
     if not text:
         return None
     hours, sep, minutes = text.partition(":")
@@ -281,9 +281,7 @@ def checklist_problems(items: Sequence[str], results: Sequence[ItemResult]) -> l
         seen.add(r.position)
     for position, text in enumerate(items):
         if position not in seen:
-            problems.append(
-                {"field": f"items[{position}]", "message": f"'{text}' is not ticked or skipped."}
-            )
+            problems.append({"field": f"items[{position}]", "message": f"'{text}' is not ticked or skipped."})
     return problems
 
 

@@ -125,7 +125,14 @@ def test_terminal_without_a_time_limit_is_due_but_never_overdue() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("18:00", time(18, 0)), ("07:05", time(7, 5)), ("", None), ("24:00", None), ("7:05", None), ("ab:cd", None)],
+    [
+        ("18:00", time(18, 0)),
+        ("07:05", time(7, 5)),
+        ("", None),
+        ("24:00", None),
+        ("7:05", None),
+        ("ab:cd", None),
+    ],
 )
 def test_parse_due_time(text: str, expected: time | None) -> None:
     assert parse_due_time(text) == expected
@@ -199,7 +206,10 @@ def test_compliance_per_room_plan_and_week() -> None:
         utc(2026, 6, 17, 4, 0),
         now,
     )
-    got = [(r.room_id, r.plan_id, r.week, r.expected, r.on_time, r.late, r.missed, r.on_time_percent) for r in rows]
+    got = [
+        (r.room_id, r.plan_id, r.week, r.expected, r.on_time, r.late, r.missed, r.on_time_percent)
+        for r in rows
+    ]
     assert got == [
         (10, 1, "2026-W24", 7, 4, 2, 1, 57.1),
         (10, 1, "2026-W25", 1, 1, 0, 0, 100.0),
