@@ -135,7 +135,7 @@ def due_status(
         due_at = last_request + timedelta(minutes=schedule.due_within_minutes)
         return Due(DueState.OVERDUE if now > due_at else DueState.DUE, due_at, last_request)
     occ = current_occurrence(schedule, tz, now)
-    if last_done is not None and occ.start <= last_done < occ.end:
+    if last_done is not None and occ.start <= last_done and (occ.end is None or last_done < occ.end):
         return Due(DueState.DONE, occ.deadline, occ.start)
     state = DueState.OVERDUE if occ.deadline is not None and now > occ.deadline else DueState.DUE
     return Due(state, occ.deadline, occ.start)
