@@ -1,0 +1,373 @@
+"""Fridges, their ranges and their temperature log: recording a reading (an out-of-range one opens
+an incident in the same transaction), the reading schedule, closed days and what is due."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.coldchain import incidents, rules
+from server.coldchain.schemas import (
+    ClosedDayIn,
+    ClosedDayRead,
+    FridgeRead,
+    RangeIn,
+    ReadingIn,
+    ReadingRead,
+    ReadingResult,
+    ScheduleIn,
+    ScheduleRead,
+    SlotRead,
+)
+from server.coldchain.tables import ClosedDay, FridgeSetting, ReadingSchedule, TemperatureReading
+from server.core import audit
+from server.core.auth import Principal
+from server.core.tables import Location, Site
+from server.db import write_transaction
+from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
+
+FRIDGE_KINDS = ("fridge", "freezer")
+FUTURE_SLACK = timedelta(minutes=5)  # phone clocks drift a little
+MAX_PERIOD = timedelta(days=400)
+
+
+def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", code=code, fields=[{"field": field, "message": message}])
+
+
+def tenths(field: str, value: float) -> int:
+    try:
+        return rules.to_tenths(value)
+    except ValueError as error:
+        raise _invalid(field, str(error), "temperature_invalid") from None
+
+
+# --- fridges ----------------------------------------------------------------------------------------
+
+
+async def fridge_row(site_id: int, location_id: int) -> dict[str, Any]:
+    """The place with its range (its own, or the default for its kind)."""
+    row = (
+        await Location.select(Location.id, Location.name, Location.kind, Location.label_code, Location.active)
+        .where((Location.id == location_id) & (Location.site == site_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("This place does not exist at this site.", code="location_not_found")
+    if row["kind"] not in FRIDGE_KINDS:
+        raise RuleViolation("This place is not a fridge or a freezer.", code="not_a_fridge")
+    setting = (
+        await FridgeSetting.select(FridgeSetting.low_tenths, FridgeSetting.high_tenths)
+        .where(FridgeSetting.location == location_id)
+        .first()
+    )
+    low, high = (
+        (setting["low_tenths"], setting["high_tenths"]) if setting else rules.default_range(row["kind"])
+    )
+    return {**row, "low": low, "high": high}
+
+
+def reading_read(row: dict[str, Any], low: int, high: int) -> ReadingRead:
+    return ReadingRead(
+        id=row["id"],
+        location_id=row["location"],
+        taken_at=row["taken_at"],
+        current=row["current_tenths"] / 10,
+        min=rules.celsius(row["min_tenths"]),
+        max=rules.celsius(row["max_tenths"]),
+        reset=row["reset"],
+        source=row["source"],
+        taken_by=row["taken_by"],
+        initials=row["initials"],
+        note=row["note"],
+        incident_id=row["incident"],
+        out_of_range=rules.out_of_range(
+            row["current_tenths"], row["min_tenths"], row["max_tenths"], low, high
+        ),
+    )
+
+
+async def list_fridges(site_id: int) -> list[FridgeRead]:
+    places = (
+        await Location.select(Location.id)
+        .where(
+            (Location.site == site_id) & Location.kind.is_in(list(FRIDGE_KINDS)) & Location.active.eq(True)
+        )
+        .order_by(Location.name)
+    )
+    return [await fridge_status(site_id, int(p["id"])) for p in places]
+
+
+async def fridge_status(site_id: int, location_id: int) -> FridgeRead:
+    fridge = await fridge_row(site_id, location_id)
+    last = (
+        await TemperatureReading.select()
+        .where(TemperatureReading.location == location_id)
+        .order_by(TemperatureReading.taken_at, ascending=False)
+        .order_by(TemperatureReading.id, ascending=False)
+        .first()
+    )
+    incident = await incidents.open_incident(location_id)
+    return FridgeRead(
+        location_id=location_id,
+        name=fridge["name"],
+        kind=fridge["kind"],
+        label_code=fridge["label_code"],
+        low=fridge["low"] / 10,
+        high=fridge["high"] / 10,
+        last_reading=reading_read(last, fridge["low"], fridge["high"]) if last else None,
+        open_incident_id=int(incident["id"]) if incident else None,
+    )
+
+
+async def set_range(
+    principal: Principal, site_id: int, location_id: int, data: RangeIn, *, now: datetime
+) -> FridgeRead:
+    low, high = tenths("low", data.low), tenths("high", data.high)
+    if low >= high:
+        raise _invalid("high", "must be above the low end of the range", "range_invalid")
+    async with write_transaction():
+        await fridge_row(site_id, location_id)
+        await FridgeSetting.insert(
+            FridgeSetting(site=site_id, location=location_id, low_tenths=low, high_tenths=high)
+        ).on_conflict(target=FridgeSetting.location, action="DO NOTHING")
+        await FridgeSetting.update(
+            {
+                FridgeSetting.low_tenths: low,
+                FridgeSetting.high_tenths: high,
+                FridgeSetting.updated_by: principal.actor,
+                FridgeSetting.updated_at: now,
+            }
+        ).where(FridgeSetting.location == location_id)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="coldchain.range",
+            entity="location",
+            entity_id=location_id,
+            payload={"low": data.low, "high": data.high},
+            now=now,
+        )
+        return await fridge_status(site_id, location_id)
+
+
+# --- readings ---------------------------------------------------------------------------------------
+
+
+def _check_reading(data: ReadingIn, now: datetime) -> tuple[int, int, int, datetime]:
+    current, low, high = tenths("current", data.current), tenths("min", data.min), tenths("max", data.max)
+    if not low <= current <= high:
+        raise _invalid("min", "min must be at or below current, and max at or above it", "min_max_order")
+    taken_at = data.taken_at or now
+    if taken_at > now + FUTURE_SLACK:
+        raise _invalid("taken_at", "is in the future", "taken_at_future")
+    return current, low, high, taken_at
+
+
+async def record_reading(
+    principal: Principal, site_id: int, location_id: int, data: ReadingIn, *, now: datetime
+) -> ReadingResult:
+    """Log a reading. Out of range (current, min or max) opens or extends the fridge's incident and
+    holds every lot in it, in this same transaction: either all of it is recorded or none."""
+    current, minimum, maximum, taken_at = _check_reading(data, now)
+    async with write_transaction():
+        fridge = await fridge_row(site_id, location_id)
+        out = rules.out_of_range(current, minimum, maximum, fridge["low"], fridge["high"])
+        incident_id = None
+        if out:
+            incident_id = await incidents.excursion(
+                principal, site_id, fridge, [current, minimum, maximum], taken_at, now=now
+            )
+        else:
+            await incidents.back_in_range(location_id, taken_at)
+        inserted = await TemperatureReading.insert(
+            TemperatureReading(
+                site=site_id,
+                location=location_id,
+                taken_at=taken_at,
+                current_tenths=current,
+                min_tenths=minimum,
+                max_tenths=maximum,
+                reset=data.reset,
+                source="manual",
+                taken_by=principal.actor,
+                initials=data.initials.strip(),
+                note=data.note,
+                incident=incident_id,
+                recorded_at=now,
+            )
+        ).returning(*TemperatureReading.all_columns())
+        reading = reading_read(inserted[0], fridge["low"], fridge["high"])
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="coldchain.reading",
+            entity="temperature_reading",
+            entity_id=reading.id,
+            payload={
+                "location_id": location_id,
+                "taken_at": taken_at.isoformat(),
+                "current": reading.current,
+                "min": reading.min,
+                "max": reading.max,
+                "reset": data.reset,
+                "out_of_range": out,
+                "incident_id": incident_id,
+            },
+            now=now,
+        )
+        incident = await incidents.get_incident(site_id, incident_id) if incident_id else None
+    if incident is None:
+        message = "Reading recorded. The fridge is in range."
+    else:
+        message = (
+            f"Out of range ({', '.join(out)}). {len(incident.lots)} lot(s) in this fridge are now on hold: "
+            "DO NOT USE. Keep them at 2-8 °C and call the public health unit now."
+        )
+    return ReadingResult(reading=reading, incident=incident, message=message)
+
+
+def check_period(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise _invalid("to", "must be after from", "period_invalid")
+    if end - start > MAX_PERIOD:
+        raise _invalid("to", "the period is longer than 400 days", "period_too_long")
+
+
+async def readings_between(
+    site_id: int, location_id: int, start: datetime, end: datetime
+) -> list[ReadingRead]:
+    check_period(start, end)
+    fridge = await fridge_row(site_id, location_id)
+    rows = (
+        await TemperatureReading.select()
+        .where(
+            (TemperatureReading.location == location_id)
+            & (TemperatureReading.taken_at >= start)
+            & (TemperatureReading.taken_at < end)
+        )
+        .order_by(TemperatureReading.taken_at)
+        .order_by(TemperatureReading.id)
+    )
+    return [reading_read(r, fridge["low"], fridge["high"]) for r in rows]
+
+
+# --- schedule, closed days, due readings ------------------------------------------------------------
+
+
+async def site_zone(site_id: int) -> ZoneInfo:
+    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
+    if row is None:
+        raise NotFound("This site does not exist.", code="site_not_found")
+    return ZoneInfo(row["timezone"])
+
+
+async def get_schedule(site_id: int) -> ScheduleRead:
+    zone = await site_zone(site_id)
+    row = await ReadingSchedule.select().where(ReadingSchedule.site == site_id).first()
+    times = rules.parse_times(row["times"]) if row else list(rules.DEFAULT_TIMES)
+    grace = int(row["grace_minutes"]) if row else int(rules.DEFAULT_GRACE.total_seconds() // 60)
+    return ScheduleRead(times=[t.strftime("%H:%M") for t in times], grace_minutes=grace, timezone=zone.key)
+
+
+async def set_schedule(
+    principal: Principal, site_id: int, data: ScheduleIn, *, now: datetime
+) -> ScheduleRead:
+    try:
+        times = rules.format_times(rules.parse_times(data.times))
+    except ValueError as error:
+        raise _invalid("times", str(error), "times_invalid") from None
+    async with write_transaction():
+        await ReadingSchedule.insert(ReadingSchedule(site=site_id)).on_conflict(
+            target=ReadingSchedule.site, action="DO NOTHING"
+        )
+        await ReadingSchedule.update(
+            {
+                ReadingSchedule.times: times,
+                ReadingSchedule.grace_minutes: data.grace_minutes,
+                ReadingSchedule.updated_by: principal.actor,
+                ReadingSchedule.updated_at: now,
+            }
+        ).where(ReadingSchedule.site == site_id)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="coldchain.schedule",
+            entity="site",
+            entity_id=site_id,
+            payload={"times": times, "grace_minutes": data.grace_minutes},
+            now=now,
+        )
+    return await get_schedule(site_id)
+
+
+async def mark_closed(
+    principal: Principal, site_id: int, data: ClosedDayIn, *, now: datetime
+) -> ClosedDayRead:
+    async with write_transaction():
+        exists = await ClosedDay.exists().where((ClosedDay.site == site_id) & (ClosedDay.day == data.day))
+        if exists:
+            raise Conflict("This day is already marked closed.", code="already_closed")
+        await ClosedDay.insert(
+            ClosedDay(site=site_id, day=data.day, note=data.note, created_by=principal.actor, created_at=now)
+        )
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="coldchain.closed_day",
+            entity="site",
+            entity_id=site_id,
+            payload={"day": data.day.isoformat(), "note": data.note},
+            now=now,
+        )
+    return ClosedDayRead(day=data.day, note=data.note, created_by=principal.actor)
+
+
+async def closed_days(site_id: int, start: date, end: date) -> list[ClosedDayRead]:
+    rows = (
+        await ClosedDay.select()
+        .where((ClosedDay.site == site_id) & (ClosedDay.day >= start) & (ClosedDay.day <= end))
+        .order_by(ClosedDay.day)
+    )
+    return [ClosedDayRead(day=r["day"], note=r["note"], created_by=r["created_by"]) for r in rows]
+
+
+async def due_readings(
+    site_id: int, day: date | None, *, now: datetime, only_missing: bool
+) -> list[SlotRead]:
+    """Every fridge's reading slots of the site's local day (today by default), with their status."""
+    zone = await site_zone(site_id)
+    sched = await get_schedule(site_id)
+    times = rules.parse_times(",".join(sched.times))
+    grace = timedelta(minutes=sched.grace_minutes)
+    day = day or now.astimezone(zone).date()
+    closed = [c.day for c in await closed_days(site_id, day, day)]
+    window = rules.day_slots(day, times, zone)
+    result: list[SlotRead] = []
+    for fridge in await list_fridges(site_id):
+        taken = [
+            r["taken_at"]
+            for r in await TemperatureReading.select(TemperatureReading.taken_at).where(
+                (TemperatureReading.location == fridge.location_id)
+                & (TemperatureReading.source == "manual")
+                & (TemperatureReading.taken_at >= window[0].window_start)
+                & (TemperatureReading.taken_at < window[-1].window_end)
+            )
+        ]
+        states = rules.schedule([day], times, zone, taken, now, grace, closed)
+        if only_missing:
+            states = rules.missing(states)
+        result.extend(
+            SlotRead(
+                location_id=fridge.location_id,
+                location_name=fridge.name,
+                day=s.slot.day,
+                time=s.slot.at.strftime("%H:%M"),
+                due_at=s.slot.due_at,
+                overdue_at=s.slot.due_at + grace,
+                status=s.status,
+            )
+            for s in states
+        )
+    return result
