@@ -138,4 +138,8 @@ async def seed(name: str, *, now: datetime) -> list[SeedResult]:
     created = clinic.created
     if (folder / "stock.json").exists():
         created += await load_stock(folder / "stock.json", clinic.site_id, now=now)
+    if (folder / "cleaning.json").exists():
+        from server.cleaning.seed import load_cleaning
+
+        created += await load_cleaning(folder / "cleaning.json", clinic.site_id, now=now)
     return [SeedResult(clinic.site_id, clinic.site_name, created, clinic.logins)]

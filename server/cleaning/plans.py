@@ -11,6 +11,7 @@ import msgspec
 from server.cleaning import rules
 from server.cleaning.rules import ON_DEMAND, PlanKind
 from server.cleaning.schemas import (
+    DefaultsIn,
     DefaultsResult,
     PlanCreate,
     PlanRead,
@@ -203,7 +204,9 @@ async def update_plan(
     return plan
 
 
-async def create_defaults(principal: Principal, site_id: int, *, now: datetime) -> DefaultsResult:
+async def create_defaults(
+    principal: Principal, site_id: int, data: DefaultsIn, *, now: datetime
+) -> DefaultsResult:
     """The default plans for every active room that has no plan yet (safe to run again)."""
     created: list[PlanRead] = []
     async with write_transaction():
@@ -224,7 +227,15 @@ async def create_defaults(principal: Principal, site_id: int, *, now: datetime) 
             if room["id"] in planned:
                 continue
             for kind, name, items in rules.DEFAULT_PLANS:
-                spec = PlanCreate(room_id=room["id"], kind=kind, name=name, items=list(items))
+                spec = PlanCreate(
+                    room_id=room["id"],
+                    kind=kind,
+                    name=name,
+                    items=list(items),
+                    product=data.product,
+                    din=data.din,
+                    contact_seconds=data.contact_seconds,
+                )
                 created.append(await create_plan(principal, site_id, spec, now=now))
     return DefaultsResult(created=created)
 

@@ -14,6 +14,7 @@ from server.cleaning.schemas import (
     AuditCreate,
     AuditRead,
     ComplianceRead,
+    DefaultsIn,
     DefaultsResult,
     LogCreate,
     LogPage,
@@ -89,14 +90,15 @@ class PlanController(Controller):
         "/defaults",
         guards=[manage_site],
         summary="Default plans for rooms without one",
-        description="Between patients, end of day and terminal, from the PIDAC clinical office list. "
-        "Set the disinfectant (product, DIN, contact time) afterwards.",
+        description="Between patients, end of day and terminal, from the PIDAC clinical office list, "
+        "with the disinfectant given (product, DIN, contact time from its label).",
     )
     async def create_defaults(
         self,
         request: Request[Any, Any, Any],
         principal: Caller,
         site_id: PathId,
+        data: JSONBody[DefaultsIn],
         idempotency_key: IdempotencyKey,
     ) -> DefaultsResult:
         return await once(
@@ -104,7 +106,7 @@ class PlanController(Controller):
             idempotency_key,
             principal,
             DefaultsResult,
-            lambda: plans.create_defaults(principal, site_id, now=utcnow()),
+            lambda: plans.create_defaults(principal, site_id, data, now=utcnow()),
         )
 
     @get("/{plan_id:int}", guards=[read_site], summary="One cleaning plan")

@@ -69,6 +69,14 @@ class PlanRead(Read):
     contact_seconds: int | None
 
 
+class DefaultsIn(Request):
+    """The disinfectant for the new plans (from its label); managers can change it per plan later."""
+
+    product: Product = ""
+    din: Din = ""
+    contact_seconds: ContactSeconds | None = None
+
+
 class DefaultsResult(Read):
     created: list[PlanRead]
 

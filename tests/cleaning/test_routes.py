@@ -26,7 +26,8 @@ async def _clinic(client: Client) -> dict[str, Any]:
 
 async def _defaults(client: Client, c: dict[str, Any]) -> list[dict[str, Any]]:
     mgr = await login(client, "mgr")
-    resp = await mgr.post(f"{c['base']}/plans/defaults")
+    disinfectant = {"product": "Test wipes", "din": "11111111", "contact_seconds": 60}
+    resp = await mgr.post(f"{c['base']}/plans/defaults", disinfectant)
     assert resp.status_code == 201, resp.text
     return list(resp.json()["created"])
 
@@ -67,7 +68,9 @@ async def test_default_plans_for_rooms_only_and_once(client: Client) -> None:
     ]
     assert "Table paper replaced" in created[0]["items"]
     assert created[1]["due_time"] == "18:00"
-    again = await (await login(client, "mgr")).post(f"{c['base']}/plans/defaults")
+    first = created[0]
+    assert (first["product"], first["din"], first["contact_seconds"]) == ("Test wipes", "11111111", 60)
+    again = await (await login(client, "mgr")).post(f"{c['base']}/plans/defaults", {})
     assert again.json()["created"] == []
     assert (await _cleaning_events()).count("cleaning_plan.create") == 3
 
@@ -160,7 +163,7 @@ async def test_roles(client: Client) -> None:
     c = await _clinic(client)
     plan = (await _defaults(client, c))[0]
     asst = await login(client, "asst")
-    assert (await asst.post(f"{c['base']}/plans/defaults")).status_code == 403
+    assert (await asst.post(f"{c['base']}/plans/defaults", {})).status_code == 403
     assert (await asst.patch(f"{c['base']}/plans/{plan['id']}", {"name": "x"})).status_code == 403
     audit_body = {
         "room_id": c["room"],
