@@ -282,7 +282,16 @@ async def _zone(site_id: int) -> ZoneInfo:
 
 
 async def _open_row(site_id: int, incident_id: int) -> dict[str, Any]:
+    """The incident, locked for this write on PostgreSQL (taken before any stock, lot or audit lock,
+    as an excursion takes it): two managers' steps on one incident queue instead of both passing."""
     row = await _row(site_id, incident_id)
+    if not is_sqlite():
+        await (
+            ColdChainIncident.select(ColdChainIncident.id)
+            .where(ColdChainIncident.id == incident_id)
+            .lock_rows("NO KEY UPDATE")
+        )
+        row = await _row(site_id, incident_id)
     if row["status"] != OPEN:
         raise Conflict("This incident is closed.", code="incident_closed")
     return row

@@ -39,8 +39,9 @@ async def import_logger(
     parsed.errors.extend({"row": r.row, "message": "is in the future"} for r in future)
     parsed.errors.sort(key=lambda e: int(str(e["row"])))
     rows = [r for r in parsed.rows if r not in set(future)]
-    low, high = fridge["low"], fridge["high"]
     async with write_transaction():
+        fridge = await fridge_row(site_id, location_id, lock=True)
+        low, high = fridge["low"], fridge["high"]
         stored: set[datetime] = set()
         if rows:
             stored = {

@@ -24,7 +24,7 @@ from server.coldchain.tables import ClosedDay, FridgeSetting, ReadingSchedule, T
 from server.core import audit
 from server.core.auth import Principal
 from server.core.tables import Location, Site
-from server.db import write_transaction
+from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
 FRIDGE_KINDS = ("fridge", "freezer")
@@ -46,13 +46,16 @@ def tenths(field: str, value: float) -> int:
 # --- fridges ----------------------------------------------------------------------------------------
 
 
-async def fridge_row(site_id: int, location_id: int) -> dict[str, Any]:
-    """The place with its range (its own, or the default for its kind)."""
-    row = (
-        await Location.select(Location.id, Location.name, Location.kind, Location.label_code, Location.active)
-        .where((Location.id == location_id) & (Location.site == site_id))
-        .first()
-    )
+async def fridge_row(site_id: int, location_id: int, *, lock: bool = False) -> dict[str, Any]:
+    """The place with its range (its own, or the default for its kind). ``lock`` (in a write, on
+    PostgreSQL) serializes writes to one fridge's log, so two racing excursions open one incident.
+    NO KEY UPDATE leaves stock movements into the fridge free (their foreign key takes KEY SHARE)."""
+    query = Location.select(
+        Location.id, Location.name, Location.kind, Location.label_code, Location.active
+    ).where((Location.id == location_id) & (Location.site == site_id))
+    if lock and not is_sqlite():
+        query = query.lock_rows("NO KEY UPDATE")
+    row = await query.first()
     if row is None:
         raise NotFound("This place does not exist at this site.", code="location_not_found")
     if row["kind"] not in FRIDGE_KINDS:
@@ -172,7 +175,7 @@ async def record_reading(
     holds every lot in it, in this same transaction: either all of it is recorded or none."""
     current, minimum, maximum, taken_at = _check_reading(data, now)
     async with write_transaction():
-        fridge = await fridge_row(site_id, location_id)
+        fridge = await fridge_row(site_id, location_id, lock=True)
         out = rules.out_of_range(current, minimum, maximum, fridge["low"], fridge["high"])
         incident_id = None
         if out:

@@ -371,3 +371,47 @@ async def test_logger_import_with_a_bad_header_imports_nothing(client: Client) -
     resp = await amy.post(url, {"csv": "when,reading\n2026-03-01 10:00,4.5\n", "dry_run": False})
     assert resp.status_code == 400 and resp.json()["code"] == "csv_header_invalid"
     assert await TemperatureReading.count() == 0
+
+
+@pytest.mark.postgres_only
+async def test_racing_excursions_on_one_fridge_open_one_incident(client: Client) -> None:
+    import asyncio
+
+    from server.coldchain import readings
+    from server.coldchain.schemas import ReadingIn
+    from server.core.auth import SYSTEM
+
+    d = await _setup(client)
+    hot = ReadingIn(current=9.0, min=5.0, max=9.0)
+    results = await asyncio.gather(
+        *[readings.record_reading(SYSTEM, d["site"], d["fridge"], hot, now=utcnow()) for _ in range(4)]
+    )
+    assert len({r.incident.id for r in results if r.incident}) == 1
+    assert await ColdChainIncident.count() == 1 and await IncidentLot.count() == 2
+    assert await TemperatureReading.count() == 4
+    assert await AuditEvent.count().where(AuditEvent.action == "lot.status") == 2
+    assert all(s.ok for s in await audit.verify_all())
+
+
+@pytest.mark.postgres_only
+async def test_two_managers_recording_the_phu_call_at_once_record_it_once(client: Client) -> None:
+    import asyncio
+
+    from server.coldchain import incidents
+    from server.coldchain.schemas import PhuNotifiedIn
+    from server.core.auth import SYSTEM
+    from server.errors import Conflict
+
+    d = await _setup(client)
+    amy = await login(client, "amy")
+    incident = (await amy.post(d["readings"], _reading(9.0, 5.0, 9.0))).json()["incident"]
+    calls = [
+        incidents.phu_notified(
+            SYSTEM, d["site"], incident["id"], PhuNotifiedIn(contact=f"call {i}"), now=utcnow()
+        )
+        for i in range(3)
+    ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
+    assert await AuditEvent.count().where(AuditEvent.action == "coldchain.phu_notified") == 1
