@@ -180,7 +180,9 @@ async def scan_with_wedge(page: Page, text: str, *, gs: str = "ctrl", end: str =
     (event.timeStamp in the page), so the burst is as fast as a real scanner's however busy the test
     machine is; Playwright's keyboard.type waits for a round trip per key."""
     cdp = await page.context.new_cdp_session(page)
-    clock = time.time()
+    # Stamped in the past: a stamp still in the future when Chromium handles the key could be
+    # replaced by the handling time, and a busy machine would then split the burst.
+    clock = time.time() - 2.0
     for event in scanner_keys(text, gs=gs, end=end):
         clock += (KEY_MS if event["type"] != "keyUp" else HOLD_MS) / 1000
         await cdp.send("Input.dispatchKeyEvent", {**event, "timestamp": clock})

@@ -111,7 +111,9 @@ async def wedge(page: Page, text: str) -> None:
             key = {"key": ch, "code": code, "windowsVirtualKeyCode": ord(ch.upper())}
         events += [{"type": "keyDown", **key, "text": ch}, {"type": "keyUp", **key}]
     cdp = await page.context.new_cdp_session(page)
-    clock = time.time()
+    # Stamped in the past: a stamp still in the future when Chromium handles the key could be
+    # replaced by the handling time, and a busy machine would then split the burst.
+    clock = time.time() - 2.0
     stamped = []
     for event in events:
         clock += 0.008 if event["type"] != "keyUp" else 0.003
