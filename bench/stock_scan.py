@@ -164,51 +164,69 @@ def summarize(latencies: list[float], errors: int, elapsed: float) -> dict[str, 
     }
 
 
-# The statements of one scan+use, as the endpoint's transactions run them (lookups, then the write).
+# The statements of one scan+use, as the endpoints run them: the credential check of each request,
+# the scan's lookups, then the use's transaction. Kept in step with server/sql.py's callers.
+AUTH = (
+    "SELECT t.id, t.site, t.role, t.expires_at, t.revoked_at, t.name, s.active, u.active "
+    "FROM api_token t JOIN site s ON s.id = t.site JOIN app_user u ON u.id = t.created_by "
+    "WHERE t.token_hash = 'x'"
+)
 READS = [
-    "SELECT item, pack_qty FROM item_code WHERE site = {s} AND code = '{gtin}'",
-    "SELECT * FROM item WHERE id = {item}",
+    "SELECT i.*, c.pack_qty FROM item_code c JOIN item i ON i.id = c.item WHERE c.site = {s} AND c.code = '{gtin}'",
     "SELECT * FROM lot WHERE item = {item} AND lot_number = '{lot}'",
-    "SELECT location, on_hand FROM stock_level WHERE lot = {lot_id} AND on_hand > 0",
+    "SELECT sl.location, loc.name, sl.on_hand FROM stock_level sl JOIN location loc ON loc.id = sl.location "
+    "WHERE sl.lot = {lot_id} AND sl.on_hand > 0 ORDER BY loc.name",
+    "SELECT sl.lot, sl.location, sl.on_hand, l.lot_number, l.expiry, l.status FROM stock_level sl "
+    "JOIN lot l ON l.id = sl.lot WHERE l.item = {item} AND sl.on_hand > 0",
 ]
+LOT_AT = (
+    "SELECT l.*, (SELECT COUNT(*) FROM location WHERE site = {s} AND id IN ({loc}, {loc})) "
+    "FROM lot l WHERE l.id = {lot_id} AND l.site = {s}"
+)
+EVENT = (
+    "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, entity_id, payload, "
+    "prev_hash, hash) VALUES ('bench', {seq}, '2026-01-01', 'bench', {s}, 'x', 'lot', '1', '{{}}', 'x', 'y')"
+)
 
 
 def sqlite_ceiling(path: Path, site: int, lot_id: int, fridge: int, seconds: float) -> dict[str, float]:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     item = conn.execute("SELECT item FROM lot WHERE id = ?", (lot_id,)).fetchone()[0]
+    f = {"s": site, "gtin": GTIN, "item": item, "lot": LOT, "lot_id": lot_id, "loc": fridge}
     latencies = []
     deadline = time.perf_counter() + seconds
     started = time.perf_counter()
     while time.perf_counter() < deadline:
         t0 = time.perf_counter()
+        conn.execute(AUTH).fetchall()
         for sql in READS:
-            conn.execute(sql.format(s=site, gtin=GTIN, item=item, lot=LOT, lot_id=lot_id)).fetchall()
+            conn.execute(sql.format(**f)).fetchall()
+        conn.execute(AUTH).fetchall()
         conn.execute("BEGIN IMMEDIATE")
+        key = str(uuid.uuid4())
         conn.execute(
             "INSERT INTO client_write (key, actor, fingerprint, response, created_at) "
-            "VALUES (?, 'bench', 'x', '', '2026-01-01')",
-            (str(uuid.uuid4()),),
-        )
-        conn.execute("SELECT * FROM lot WHERE id = ?", (lot_id,)).fetchall()
+            "VALUES (?, 'bench', 'x', '', '2026-01-01') ON CONFLICT (key) DO NOTHING RETURNING id",
+            (key,),
+        ).fetchall()
+        conn.execute(LOT_AT.format(**f)).fetchall()
+        conn.execute(READS[3].format(**f)).fetchall()
+        conn.execute(
+            "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, reference, "
+            "group_key, actor, at) VALUES (?, 'use', ?, ?, -1, '', '', '', ?, 'bench', '2026-01-01') RETURNING id",
+            (site, lot_id, fridge, str(uuid.uuid4())),
+        ).fetchall()
         conn.execute(
             "UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = ? AND location = ? AND on_hand >= 1 "
             "RETURNING on_hand",
             (lot_id, fridge),
         ).fetchall()
         conn.execute(
-            "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, reference, "
-            "group_key, actor, at) VALUES (?, 'use', ?, ?, -1, '', '', '', ?, 'bench', '2026-01-01')",
-            (site, lot_id, fridge, str(uuid.uuid4())),
-        )
-        conn.execute(
             "UPDATE audit_head SET seq = seq + 1 WHERE chain = ? RETURNING seq, last_hash", (f"site:{site}",)
         ).fetchall()
-        conn.execute(
-            "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, entity_id, payload, "
-            "prev_hash, hash) VALUES ('bench', ?, '2026-01-01', 'bench', ?, 'x', 'lot', '1', '{}', 'x', 'y')",
-            (time.perf_counter_ns(), site),
-        )
-        conn.execute("UPDATE client_write SET response = '{}' WHERE actor = 'bench' AND response = ''")
+        conn.execute(EVENT.format(seq=time.perf_counter_ns(), s=site))
+        conn.execute("UPDATE audit_head SET last_hash = last_hash WHERE chain = ?", (f"site:{site}",))
+        conn.execute("UPDATE client_write SET response = '{}' WHERE key = ?", (key,))
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - t0)
     conn.close()
@@ -218,50 +236,55 @@ def sqlite_ceiling(path: Path, site: int, lot_id: int, fridge: int, seconds: flo
 async def pg_ceiling(
     dsn: str, site: int, lot_id: int, fridge: int, clients: int, seconds: float
 ) -> dict[str, float]:
-    pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients)
+    pool = await asyncpg.create_pool(dsn, min_size=clients, max_size=clients, reset=_no_reset)
     item = await pool.fetchval("SELECT item FROM lot WHERE id = $1", lot_id)
+    f = {"s": site, "gtin": GTIN, "item": item, "lot": LOT, "lot_id": lot_id, "loc": fridge}
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
             t0 = time.perf_counter()
-            async with pool.acquire() as conn:
+            await pool.fetch(AUTH)
+            async with pool.acquire() as conn, conn.transaction():
                 for sql in READS:
-                    await conn.fetch(sql.format(s=site, gtin=GTIN, item=item, lot=LOT, lot_id=lot_id))
-                async with conn.transaction():
-                    await conn.execute(
-                        "INSERT INTO client_write (key, actor, fingerprint, response, created_at) "
-                        "VALUES ($1, 'bench', 'x', '', now())",
-                        uuid.uuid4(),
-                    )
-                    await conn.fetch("SELECT * FROM lot WHERE id = $1", lot_id)
-                    await conn.fetch(
-                        "UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = $1 AND location = $2 "
-                        "AND on_hand >= 1 RETURNING on_hand",
-                        lot_id,
-                        fridge,
-                    )
-                    await conn.execute(
-                        "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, "
-                        "reference, group_key, actor, at) VALUES ($1, 'use', $2, $3, -1, '', '', '', "
-                        "$4, 'bench', now())",
-                        site,
-                        lot_id,
-                        fridge,
-                        uuid.uuid4(),
-                    )
-                    await conn.fetch(
-                        "UPDATE audit_head SET seq = seq + 1 WHERE chain = $1 RETURNING seq, last_hash",
-                        f"site:{site}",
-                    )
-                    await conn.execute(
-                        "INSERT INTO audit_event (chain, seq, at, actor, site_id, action, entity, "
-                        "entity_id, payload, prev_hash, hash) VALUES ('bench', $1, now(), 'bench', $2, "
-                        "'x', 'lot', '1', '{}', 'x', 'y')",
-                        time.perf_counter_ns(),
-                        site,
-                    )
+                    await conn.fetch(sql.format(**f))
+            await pool.fetch(AUTH)
+            async with pool.acquire() as conn, conn.transaction():
+                key = uuid.uuid4()
+                await conn.fetch(
+                    "INSERT INTO client_write (key, actor, fingerprint, response, created_at) "
+                    "VALUES ($1, 'bench', 'x', '', now()) ON CONFLICT (key) DO NOTHING RETURNING id",
+                    key,
+                )
+                await conn.fetch(LOT_AT.format(**f))
+                await conn.fetch(READS[3].format(**f))
+                await conn.fetch(
+                    "INSERT INTO movement (site, kind, lot, location, quantity, reason, note, "
+                    "reference, group_key, actor, at) VALUES ($1, 'use', $2, $3, -1, '', '', '', "
+                    "$4, 'bench', now()) RETURNING id",
+                    site,
+                    lot_id,
+                    fridge,
+                    uuid.uuid4(),
+                )
+                await conn.fetch(
+                    "UPDATE stock_level SET on_hand = on_hand - 1 WHERE lot = $1 AND location = $2 "
+                    "AND on_hand >= 1 RETURNING on_hand",
+                    lot_id,
+                    fridge,
+                )
+                await conn.fetch(
+                    "UPDATE audit_head SET seq = seq + 1 WHERE chain = $1 RETURNING seq, last_hash",
+                    f"site:{site}",
+                )
+                await conn.fetch("SELECT status FROM lot WHERE id = $1", lot_id)
+                await conn.execute(
+                    "WITH event AS (" + EVENT.format(seq=time.perf_counter_ns(), s=site) + ") "
+                    "UPDATE audit_head SET last_hash = last_hash WHERE chain = $1",
+                    f"site:{site}",
+                )
+                await conn.execute("UPDATE client_write SET response = '{}' WHERE key = $1", key)
             latencies.append(time.perf_counter() - t0)
 
     started = time.perf_counter()
@@ -269,6 +292,10 @@ async def pg_ceiling(
     elapsed = time.perf_counter() - started
     await pool.close()
     return summarize(latencies, 0, elapsed)
+
+
+async def _no_reset(_: object) -> None:
+    """As the service's pool (server/db.py): no session reset round trip per checkout."""
 
 
 def machine() -> str:
