@@ -5,6 +5,7 @@ import * as outbox from "/js/outbox.js";
 import { role, setMe, setSite, site, state } from "/js/state.js";
 import "/js/stock-strings.js"; // the Stock tab and stock history entries need their words early
 import "/js/labels-strings.js"; // the "Print labels" link on Places
+import "/js/cleaning-strings.js"; // "Clean this room" on a room scan, cleaning in My tasks
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -22,6 +23,7 @@ const VIEWS = {
   count: () => import("/js/views/count.js"),
   recall: () => import("/js/views/recall.js"),
   labels: () => import("/js/views/labels.js"),
+  cleaning: () => import("/js/views/cleaning.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -33,7 +35,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places" };
+const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";

@@ -365,6 +365,10 @@ export function actionSheet(answer, { raw = "", refresh = null, outcome = null }
   } else if (["fridge", "room", "location"].includes(kind)) {
     head.append(h("h2", { class: "sheet-title" }, answer.entity?.name || ""),
       h("p", { class: "muted" }, t(`kind.${answer.entity?.kind}`)));
+    if (kind === "room" && answer.entity?.id) {
+      head.append(h("a", { href: `#/cleaning?room=${answer.entity.id}`, class: "btn btn-primary btn-block btn-link", id: "open-cleaning" },
+        t("clean.open")));
+    }
   } else {
     head.append(h("h2", { class: "sheet-title" }, t("act.unknown_title")),
       h("p", {}, (answer.actions || []).some((a) => a.action === "link") ? t("act.unknown_link") : t("act.unknown_plain")));
