@@ -45,7 +45,8 @@ async def test_scan_the_door_label_then_complete_the_checklist_offline_and_it_la
     await page.wait_for_url(f"**/#/cleaning?room={c['room']}")
     plans_list = page.locator("#clean-plans .clean-plan")
     await expect(plans_list).to_have_count(3)
-    await expect(page.locator(".clean-plan[data-kind=between_patients] [data-state]")).to_have_text("When needed")
+    between = page.locator(".clean-plan[data-kind=between_patients] [data-state]")
+    await expect(between).to_have_text("When needed")
     await check_screen(page, "cleaning-room")
 
     await page.locator(".clean-plan[data-kind=between_patients]").get_by_role("link").click()
