@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.coldchain import incidents, rules
+from server.coldchain import incidents, rules, sheet
 from server.coldchain.schemas import (
     ClosedDayIn,
     ClosedDayRead,
@@ -374,3 +374,36 @@ async def due_readings(
             for s in states
         )
     return result
+
+
+# --- outputs ----------------------------------------------------------------------------------------
+
+
+async def month_sheet_pdf(site_id: int, location_id: int, month: str, *, now: datetime) -> bytes:
+    try:
+        year, number = (int(x) for x in month.split("-"))
+        date(year, number, 1)
+    except ValueError:
+        raise _invalid("month", "give a month like 2026-03", "month_invalid") from None
+    zone = await site_zone(site_id)
+    site = await Site.select(Site.name).where(Site.id == site_id).first()
+    fridge = await fridge_status(site_id, location_id)
+    start, end = sheet.month_bounds(year, number, zone)
+    rows = await readings_between(site_id, location_id, start, end)
+    sched = await get_schedule(site_id)
+    closed = await closed_days(
+        site_id, start.astimezone(zone).date(), (end - timedelta(days=1)).astimezone(zone).date()
+    )
+    return sheet.month_sheet(
+        site_name=site["name"] if site else "",
+        fridge_name=fridge.name,
+        low=fridge.low,
+        high=fridge.high,
+        year=year,
+        month=number,
+        zone=zone,
+        times=rules.parse_times(",".join(sched.times)),
+        readings=rows,
+        closed_days={c.day: c.note for c in closed},
+        now=now,
+    )

@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from server.clock import utcnow
-from server.coldchain import chart, incidents, loggers, readings
+from server.coldchain import chart, incidents, loggers, readings, sheet
 from server.coldchain.schemas import (
     ClosedDayIn,
     ClosedDayRead,
@@ -145,6 +145,47 @@ class FridgeController(Controller):
         fridge = await readings.fridge_status(site_id, location_id)
         rows = await readings.readings_between(site_id, location_id, lo, hi)
         return Response(chart.render(fridge, rows, lo, hi), media_type="image/svg+xml")
+
+    @get(
+        "/{location_id:int}/readings.csv",
+        guards=[read_site],
+        summary="Export a fridge's readings as CSV",
+        media_type="text/csv",
+    )
+    async def export_readings(
+        self, site_id: PathId, location_id: PathId, start: FromDay = None, end: ToDay = None
+    ) -> Response[str]:
+        lo, hi = await _period(site_id, start, end)
+        rows = await readings.readings_between(site_id, location_id, lo, hi)
+        name = f"temperatures-{location_id}-{lo.date()}-{(hi - timedelta(days=1)).date()}.csv"
+        return Response(
+            sheet.readings_csv(rows, await readings.site_zone(site_id)),
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+
+    @get(
+        "/{location_id:int}/log-sheet.pdf",
+        guards=[read_site],
+        summary="Monthly temperature log sheet (PDF)",
+        description="Like the paper form: a row per day; time, current, min, max and initials per reading "
+        "time; closed days; out-of-range values in red with *; missing readings marked.",
+        media_type="application/pdf",
+    )
+    async def log_sheet(
+        self,
+        site_id: PathId,
+        location_id: PathId,
+        month: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
+    ) -> Response[bytes]:
+        pdf = await readings.month_sheet_pdf(site_id, location_id, month, now=utcnow())
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={
+                "content-disposition": f'attachment; filename="temperature-log-{location_id}-{month}.pdf"'
+            },
+        )
 
     @post(
         "/{location_id:int}/logger-import",

@@ -415,3 +415,47 @@ async def test_two_managers_recording_the_phu_call_at_once_record_it_once(client
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, Exception))
     assert await AuditEvent.count().where(AuditEvent.action == "coldchain.phu_notified") == 1
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
+async def test_monthly_log_sheet_pdf_and_csv_export(client: Client) -> None:
+    d = await _setup(client)
+    mo = await login(client, "mo")
+    # March 2026 in Toronto: the 8th is the spring DST change; morning 09:00 EDT = 13:00 UTC.
+    for body in (
+        _reading(4.8, 3.9, 6.1, taken_at="2026-03-02T14:05:00Z", initials="AB"),  # 09:05 EST
+        _reading(5.2, 4.0, 6.0, taken_at="2026-03-02T21:02:00Z", initials="CD"),  # 16:02 EST
+        _reading(8.3, 4.0, 8.3, taken_at="2026-03-08T13:10:00Z", initials="AB"),  # 09:10 EDT, out of range
+    ):
+        assert (await mo.post(d["readings"], body)).status_code == 201
+    assert (
+        await mo.post(f"{d['base']}/closed-days", {"day": "2026-03-01", "note": "Sunday"})
+    ).status_code == 201
+    url = f"{d['base']}/fridges/{d['fridge']}/log-sheet.pdf?month=2026-03"
+    resp = await mo.get(url)
+    assert resp.status_code == 200 and resp.headers["content-type"] == "application/pdf"
+    text = _pdf_text(resp.content)
+    assert "Vaccine fridge temperature log: March 2026" in text and "Vaccine Fridge" in text
+    assert "09:05" in text and "16:02" in text and "4.8" in text and "6.1" in text and "CD" in text
+    assert "09:10" in text and "8.3*" in text  # local time after the DST change, flagged
+    assert "CLOSED" in text and "closed: Sunday" in text
+    assert "missing" in text  # e.g. the afternoon of the 8th
+    assert "Tue 31" in text
+    bad = await mo.get(f"{d['base']}/fridges/{d['fridge']}/log-sheet.pdf?month=2026-13")
+    assert bad.status_code == 400
+    csv_resp = await mo.get(f"{d['readings']}.csv?from=2026-03-01&to=2026-03-31")
+    assert csv_resp.status_code == 200 and csv_resp.headers["content-type"].startswith("text/csv")
+    lines = csv_resp.text.strip().splitlines()
+    assert lines[0].startswith("taken_at_local,taken_at_utc,current_c")
+    assert len(lines) == 4 and lines[3].startswith("2026-03-08 09:10,") and ",current max," in lines[3]
+    ivy_ok = await login(client, "ivy")
+    assert (await ivy_ok.get(url)).status_code == 200  # inspectors read and export
