@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from server.coldchain import incidents, rules, sheet
+from server.coldchain import incidents, report, rules, sheet
 from server.coldchain.schemas import (
     ClosedDayIn,
     ClosedDayRead,
@@ -407,3 +407,16 @@ async def month_sheet_pdf(site_id: int, location_id: int, month: str, *, now: da
         closed_days={c.day: c.note for c in closed},
         now=now,
     )
+
+
+async def incident_report_pdf(site_id: int, incident_id: int, weeks: int, *, now: datetime) -> bytes:
+    """The incident with its lots and the readings from ``weeks`` before it to its end (or now)."""
+    incident = await incidents.get_incident(site_id, incident_id)
+    zone = await site_zone(site_id)
+    site = await Site.select(Site.name).where(Site.id == site_id).first()
+    start = incident.started_at - timedelta(weeks=weeks)
+    end = (incident.closed_at or incident.ended_at or now) + timedelta(seconds=1)
+    rows = await readings_between(
+        site_id, incident.location_id, start, max(end, incident.started_at + FUTURE_SLACK)
+    )
+    return report.incident_pdf(incident, rows, site_name=site["name"] if site else "", zone=zone)

@@ -300,6 +300,27 @@ class IncidentController(Controller):
     async def get_incident(self, site_id: PathId, incident_id: PathId) -> IncidentRead:
         return await incidents.get_incident(site_id, incident_id)
 
+    @get(
+        "/{incident_id:int}/report.pdf",
+        guards=[read_site],
+        summary="Incident report (PDF) for the public health unit",
+        description="The excursion, the steps taken, every lot with quantities and opened vials, and the "
+        "readings from `weeks` (default 4) before it to its end.",
+        media_type="application/pdf",
+    )
+    async def report_pdf(
+        self,
+        site_id: PathId,
+        incident_id: PathId,
+        weeks: Annotated[int, Parameter(ge=1, le=8, description="Weeks of readings before it.")] = 4,
+    ) -> Response[bytes]:
+        pdf = await readings.incident_report_pdf(site_id, incident_id, weeks, now=utcnow())
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"content-disposition": f'attachment; filename="coldchain-incident-{incident_id}.pdf"'},
+        )
+
     @post(
         "/{incident_id:int}/phu-notified", guards=[manage_site], summary="The public health unit was called"
     )

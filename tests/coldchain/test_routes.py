@@ -168,6 +168,14 @@ async def test_incident_workflow_release_discard_return_and_close(client: Client
     assert closed.json()["status"] == "closed" and closed.json()["summary"].startswith("PHU")
     after = await mo.post(f"{url}/logs-sent", {})
     assert after.status_code == 409 and after.json()["code"] == "incident_closed"
+    pdf = await mo.get(f"{url}/report.pdf?weeks=2")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = _pdf_text(pdf.content)
+    assert f"Cold chain incident #{incident['id']}: Vaccine Fridge" in text
+    assert "Halton PHU, Jane, case 1234" in text and "PHU: flu usable, Tdap discarded." in text
+    assert "Influenza vaccine" in text and "released" in text and "discarded" in text
+    assert "12.0" in text and "current max" in text  # the out-of-range reading, with its fields
+    assert (await mo.get(f"{url}/report.pdf?weeks=9")).status_code == 400
     await _ledger_matches_levels()
     assert all(s.ok for s in await audit.verify_all())
     # A new excursion after closing opens a new incident.
