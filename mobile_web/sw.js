@@ -16,8 +16,17 @@ const SHELL = [
   "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js",
 ];
 
+// On the first install the page has just loaded most of these files, and the service sends them with a
+// short max-age: taking them from the browser's HTTP cache halves the first visit's bytes. When an
+// older version's cache exists this is an upgrade, and every file is fetched fresh.
+async function precache() {
+  const upgrading = (await caches.keys()).some((k) => k.startsWith("clinitrack-shell-") && k !== CACHE);
+  const cache = await caches.open(CACHE);
+  await cache.addAll(SHELL.map((url) => new Request(url, { cache: upgrading ? "reload" : "default" })));
+}
+
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(precache().then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (event) => {

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from litestar import Response, Router, get
+from litestar.datastructures import CacheControlHeader
 from litestar.handlers import HTTPRouteHandler
 from litestar.static_files import create_static_files_router
 
@@ -71,6 +72,9 @@ def web_routes() -> list[Router | HTTPRouteHandler]:
         path="/",
         directories=[MOBILE_WEB],
         html_mode=True,
+        # Lets the service worker's first install reuse what the page just loaded (sw.js); the
+        # worker serves the shell from its own versioned cache after that.
+        cache_control=CacheControlHeader(max_age=300),
         opt={PUBLIC_OPT: True},
         include_in_schema=False,
         name="mobile_web",
