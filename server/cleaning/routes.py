@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
@@ -37,11 +37,24 @@ RoomId = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this
 PlanId = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this plan.")]
 Start = Annotated[datetime | None, Parameter(description="From this time (ISO 8601 with offset).")]
 End = Annotated[datetime | None, Parameter(description="Before this time (ISO 8601 with offset).")]
+FromDate = Annotated[
+    date | None, Parameter(description="From this local day at the site (instead of start).")
+]
+ToDate = Annotated[
+    date | None, Parameter(description="To this local day at the site, inclusive (instead of end).")
+]
 
 
-def _filter(
-    room_id: int | None, plan_id: int | None, start: datetime | None, end: datetime | None
+async def _filter(
+    site_id: int,
+    room_id: int | None,
+    plan_id: int | None,
+    start: datetime | None,
+    end: datetime | None,
+    from_date: date | None = None,
+    to_date: date | None = None,
 ) -> LogFilter:
+    """Times need their offset; days (from_date, to_date inclusive) are the site's local days."""
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(
@@ -49,6 +62,12 @@ def _filter(
                 code="time_without_offset",
                 fields=[{"field": name, "message": "Add the UTC offset."}],
             )
+    if from_date is not None or to_date is not None:
+        tz = await service.site_zone(site_id)
+        if from_date is not None:
+            start = datetime.combine(from_date, time(0), tzinfo=tz)
+        if to_date is not None:
+            end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz)
     return LogFilter(room_id=room_id, plan_id=plan_id, start=start, end=end)
 
 
@@ -213,10 +232,12 @@ class CleaningController(Controller):
         plan_id: PlanId = None,
         start: Start = None,
         end: End = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
         cursor: Annotated[str, Parameter(max_length=200, description="next_cursor of the last page.")] = "",
         limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
     ) -> LogPage:
-        f = _filter(room_id, plan_id, start, end)
+        f = await _filter(site_id, room_id, plan_id, start, end, from_date, to_date)
         return await reports.list_logs(site_id, f, cursor=cursor, limit=limit)
 
     @get("/logs/export.csv", guards=[read_site], summary="Cleaning logs as CSV", media_type="text/csv")
@@ -227,8 +248,12 @@ class CleaningController(Controller):
         plan_id: PlanId = None,
         start: Start = None,
         end: End = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
     ) -> Response[str]:
-        body = await reports.export_csv(site_id, _filter(room_id, plan_id, start, end))
+        body = await reports.export_csv(
+            site_id, await _filter(site_id, room_id, plan_id, start, end, from_date, to_date)
+        )
         return Response(body, media_type="text/csv", headers=_attachment("logs.csv", site_id))
 
     @get("/logs/export.pdf", guards=[read_site], summary="Cleaning logs as PDF", media_type="application/pdf")
@@ -239,8 +264,12 @@ class CleaningController(Controller):
         plan_id: PlanId = None,
         start: Start = None,
         end: End = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
     ) -> Response[bytes]:
-        body = await reports.export_pdf(site_id, _filter(room_id, plan_id, start, end))
+        body = await reports.export_pdf(
+            site_id, await _filter(site_id, room_id, plan_id, start, end, from_date, to_date)
+        )
         return Response(body, media_type="application/pdf", headers=_attachment("logs.pdf", site_id))
 
     @get(
@@ -256,8 +285,12 @@ class CleaningController(Controller):
         plan_id: PlanId = None,
         start: Start = None,
         end: End = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
     ) -> list[ComplianceRead]:
-        return await reports.compliance(site_id, _filter(room_id, plan_id, start, end), now=utcnow())
+        return await reports.compliance(
+            site_id, await _filter(site_id, room_id, plan_id, start, end, from_date, to_date), now=utcnow()
+        )
 
     @post(
         "/audits",
@@ -289,8 +322,12 @@ class CleaningController(Controller):
         plan_id: PlanId = None,
         start: Start = None,
         end: End = None,
+        from_date: FromDate = None,
+        to_date: ToDate = None,
     ) -> list[AuditRead]:
-        return await reports.list_audits(site_id, _filter(room_id, plan_id, start, end))
+        return await reports.list_audits(
+            site_id, await _filter(site_id, room_id, plan_id, start, end, from_date, to_date)
+        )
 
 
 ROUTES = [PlanController, CleaningController]

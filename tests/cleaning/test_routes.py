@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
+from server.cleaning import service
+from server.cleaning.schemas import LogCreate
 from server.cleaning.tables import CleaningLog, CleaningLogItem, CleaningPlan, CleaningPlanVersion
 from server.clock import utcnow
+from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
 from server.core.tables import AuditEvent
 from tests.factories import Client, login, make_location, make_site, make_user
@@ -287,3 +292,26 @@ async def test_audits_recorded_by_managers_and_listed(client: Client) -> None:
     listed = (await insp.get(f"{c['base']}/audits", params={"room_id": c["room"]})).json()
     assert [a["comments"] for a in listed] == ["BP cuff marker not removed"]
     assert (await _cleaning_events()).count("cleaning_audit.create") == 1
+
+
+async def test_days_are_the_sites_local_days(client: Client) -> None:
+    c = await _clinic(client)  # America/Toronto
+    plan = (await _defaults(client, c))[1]
+    asst = await login(client, "asst")
+    # 23:30 EDT on June 10 is June 11 in UTC; 00:30 EDT on June 11 is June 11 in both.
+    for end in ("2026-06-11T03:30:00+00:00", "2026-06-11T04:30:00+00:00"):
+        body = _log_body(plan, ended_at=end, started_at=end.replace(":30:00", ":20:00"))
+        await service.complete(
+            SYSTEM, c["site"], msgspec.convert(body, LogCreate), now=datetime.fromisoformat(end)
+        )
+    june10 = (
+        await asst.get(f"{c['base']}/logs", params={"from_date": "2026-06-10", "to_date": "2026-06-10"})
+    ).json()
+    assert [log["ended_at"][:16] for log in june10["logs"]] == ["2026-06-11T03:30"]
+    june11 = (await asst.get(f"{c['base']}/logs", params={"from_date": "2026-06-11"})).json()
+    assert [log["ended_at"][:16] for log in june11["logs"]] == ["2026-06-11T04:30"]
+    exported = await asst.get(f"{c['base']}/logs/export.csv", params={"to_date": "2026-06-10"})
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["ended_at"] for r in rows] == ["2026-06-10 23:30 EDT"]
+    bad = await asst.get(f"{c['base']}/logs", params={"from_date": "2026-02-30"})
+    assert bad.status_code == 400
