@@ -14,6 +14,7 @@ const SHELL = [
   "/js/views/stock.js", "/js/views/lot.js", "/js/views/count.js", "/js/views/recall.js",
   "/css/labels.css", "/js/labels-strings.js", "/js/views/labels.js",
   "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js",
+  "/css/coldchain.css", "/js/coldchain-strings.js", "/js/views/fridge.js", "/js/views/incidents.js",
 ];
 
 // On the first install the page has just loaded most of these files, and the service sends them with a

@@ -6,6 +6,7 @@ import { role, setMe, setSite, site, state } from "/js/state.js";
 import "/js/stock-strings.js"; // the Stock tab and stock history entries need their words early
 import "/js/labels-strings.js"; // the "Print labels" link on Places
 import "/js/cleaning-strings.js"; // "Clean this room" on a room scan, cleaning in My tasks
+import "/js/coldchain-strings.js"; // "Record temperature" on a fridge scan, readings in My tasks
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -24,6 +25,9 @@ const VIEWS = {
   recall: () => import("/js/views/recall.js"),
   labels: () => import("/js/views/labels.js"),
   cleaning: () => import("/js/views/cleaning.js"),
+  coldchain: () => import("/js/views/fridge.js"),
+  fridge: () => import("/js/views/fridge.js"),
+  incidents: () => import("/js/views/incidents.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -35,7 +39,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan" };
+const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -88,6 +92,11 @@ async function render() {
   if (name === "places" && ["manager", "admin"].includes(role())) {
     container.querySelector(".screen-title")?.after(
       h("a", { href: "#/labels", class: "btn btn-block btn-link", id: "open-labels" }, t("labels.open")));
+  }
+  // The cold chain (fridges, incidents) from the manager's dashboard and the inspector's logs.
+  if (["dashboard", "logs"].includes(name)) {
+    container.querySelector(".screen-title")?.after(
+      h("a", { href: "#/coldchain", class: "btn btn-block btn-link", id: "open-coldchain" }, t("cc.title")));
   }
   view.replaceChildren(container);
   const first = container.querySelector("[autofocus]");

@@ -369,6 +369,10 @@ export function actionSheet(answer, { raw = "", refresh = null, outcome = null }
       head.append(h("a", { href: `#/cleaning?room=${answer.entity.id}`, class: "btn btn-primary btn-block btn-link", id: "open-cleaning" },
         t("clean.open")));
     }
+    if (kind === "fridge" && answer.entity?.id) {
+      head.append(h("a", { href: `#/fridge?id=${answer.entity.id}`, class: "btn btn-primary btn-block btn-link", id: "open-fridge" },
+        t("cc.open")));
+    }
   } else {
     head.append(h("h2", { class: "sheet-title" }, t("act.unknown_title")),
       h("p", {}, (answer.actions || []).some((a) => a.action === "link") ? t("act.unknown_link") : t("act.unknown_plain")));

@@ -3,10 +3,12 @@ import { h, screen } from "/js/ui.js";
 
 // Feature issues (cold chain, cleaning, reprocessing) add their due tasks here.
 export async function render(view) {
-  const { taskList } = await import("/js/views/cleaning.js");
-  const cleaning = await taskList();
+  const [{ taskList: cleaningTasks }, { taskList: readingTasks }] = await Promise.all([
+    import("/js/views/cleaning.js"), import("/js/views/fridge.js")]);
+  const [cleaning, readings] = await Promise.all([cleaningTasks(), readingTasks()]);
   const parts = [];
+  if (readings) parts.push(h("section", { class: "stack", id: "tasks-coldchain" }, h("h2", {}, t("cc.due")), readings));
   if (cleaning) parts.push(h("section", { class: "stack", id: "tasks-cleaning" }, h("h2", {}, t("clean.tasks")), cleaning));
-  else parts.push(h("p", { class: "empty" }, t("tasks.none")));
+  if (!parts.length) parts.push(h("p", { class: "empty" }, t("tasks.none")));
   view.replaceChildren(screen(t("tasks.title"), ...parts));
 }

@@ -1,0 +1,160 @@
+// Cold chain. #/fridge?id=<location>: one fridge (what scanning its label opens): range, last reading,
+// an open incident, and the reading form (current, min, max in big inputs; through the outbox, so
+// a reading taken offline lands once). An out-of-range value is flagged on the phone at once, even
+// offline. #/coldchain: every fridge with its state, then the incidents.
+import { ApiError, get } from "/js/api.js";
+import "/js/coldchain-strings.js";
+import { formatDateTime, formatNumber, problemText, t } from "/js/i18n.js";
+import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
+import { state } from "/js/state.js";
+import { field, h, screen } from "/js/ui.js";
+
+const CACHE_KEY = "clinitrack.fridges";
+const INITIALS_KEY = "clinitrack.initials";
+let carried = null;
+
+const deg = (v) => (v === null || v === undefined ? "–" : formatNumber(v, { minimumFractionDigits: 1, maximumFractionDigits: 1 }));
+
+function remember(fridge) {
+  const all = JSON.parse(localStorage.getItem(CACHE_KEY) || "{}");
+  all[`${state.siteId}:${fridge.location_id}`] = fridge;
+  localStorage.setItem(CACHE_KEY, JSON.stringify(all));
+}
+
+async function loadFridge(id) {
+  try {
+    const fridge = await get(api(`/coldchain/fridges/${id}`));
+    remember(fridge);
+    return fridge;
+  } catch (err) {
+    const copy = err instanceof ApiError && err.isNetwork
+      ? JSON.parse(localStorage.getItem(CACHE_KEY) || "{}")[`${state.siteId}:${id}`] : null;
+    if (!copy) throw err;
+    return copy;
+  }
+}
+
+function lastLine(fridge) {
+  const r = fridge.last_reading;
+  if (!r) return h("p", { class: "muted", id: "cc-last" }, t("cc.never"));
+  return h("p", { class: r.out_of_range.length ? "muted cc-bad" : "muted", id: "cc-last" },
+    t("cc.last", { time: formatDateTime(r.taken_at), current: deg(r.current), min: deg(r.min), max: deg(r.max) }));
+}
+
+function tempInput(name, label) {
+  const input = h("input", { type: "number", name, step: "0.1", min: "-90", max: "60", inputmode: "decimal",
+    class: "cc-temp", required: true, autocomplete: "off" });
+  return field(label, input);
+}
+
+function readingForm(fridge, rerender) {
+  const initials = h("input", { name: "initials", maxlength: "8", autocomplete: "off", value: localStorage.getItem(INITIALS_KEY) || "" });
+  const reset = h("input", { type: "checkbox", name: "reset", checked: true });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const submit = h("button", { type: "submit", class: "btn btn-primary btn-block", id: "cc-save" }, t("cc.save"));
+  const form = h("form", { class: "stack card", id: "cc-form", novalidate: true },
+    h("div", { class: "cc-temps" }, tempInput("current", t("cc.current")), tempInput("min", t("cc.min")), tempInput("max", t("cc.max"))),
+    h("label", { class: "check" }, reset, " ", t("cc.reset")),
+    field(t("cc.initials"), initials), error, submit);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const values = ["current", "min", "max"].map((n) => form.elements[n].value.trim());
+    error.hidden = true;
+    if (values.some((v) => v === "")) {
+      error.textContent = t("cc.missing_value");
+      error.hidden = false;
+      return;
+    }
+    const [current, min, max] = values.map(Number);
+    if (!(min <= current && current <= max)) {
+      error.textContent = t("cc.order");
+      error.hidden = false;
+      return;
+    }
+    localStorage.setItem(INITIALS_KEY, initials.value.trim());
+    submit.disabled = true;
+    const body = { current, min, max, reset: reset.checked, initials: initials.value.trim(), taken_at: new Date().toISOString() };
+    const outcome = await sendWrite({ method: "POST", url: api(`/coldchain/fridges/${fridge.location_id}/readings`), body,
+      label: `${t("cc.title")}: ${fridge.name} ${deg(current)} °C` });
+    if (outcome.status === "rejected") {
+      submit.disabled = false;
+      form.prepend(outcomeNotice(outcome, ""));
+      return;
+    }
+    const out = [current, min, max].some((v) => v < fridge.low || v > fridge.high);
+    const held = outcome.result?.incident;
+    const notices = [outcomeNotice(outcome, `${t("cc.sent")} ${out ? "" : t("cc.in_range")}`)];
+    if (held) notices.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-alert" }, t("cc.held", { n: held.lots.length })));
+    else if (out) {
+      notices.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-alert" },
+        t("cc.out_local", { low: deg(fridge.low), high: deg(fridge.high) })));
+    }
+    carried = { id: fridge.location_id, notices };
+    rerender();
+  });
+  return form;
+}
+
+async function fridgeScreen(view, id, { rerender }) {
+  const fridge = await loadFridge(id);
+  const children = [];
+  if (carried?.id === fridge.location_id) children.push(...carried.notices);
+  carried = null;
+  children.push(h("p", { id: "cc-range" }, t("cc.range", { low: deg(fridge.low), high: deg(fridge.high) })), lastLine(fridge));
+  if (fridge.open_incident_id) {
+    const text = t("cc.incident_open", { time: fridge.last_reading ? formatDateTime(fridge.last_reading.taken_at) : "" });
+    children.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-incident" }, text,
+      " ", h("a", { href: `#/incidents?id=${fridge.open_incident_id}` }, t("cc.incident", { id: fridge.open_incident_id }))));
+  }
+  children.push(readingForm(fridge, rerender));
+  const from = new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10);
+  const month = new Date().toISOString().slice(0, 7);
+  children.push(h("h2", {}, t("cc.chart")),
+    h("img", { class: "cc-chart", src: api(`/coldchain/fridges/${id}/chart.svg?from=${from}`),
+      alt: t("cc.chart_alt", { name: fridge.name }), width: "720", height: "320" }),
+    h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/log-sheet.pdf?month=${month}`), class: "link-more", download: "" }, t("cc.sheet"))),
+    h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/readings.csv?from=${from}`), class: "link-more", download: "" }, t("cc.csv"))));
+  if (isManager()) children.push(h("a", { href: "#/incidents", class: "link-more" }, t("cc.incidents")));
+  view.replaceChildren(screen(`${t("cc.title")}: ${fridge.name}`, ...children));
+}
+
+async function overview(view) {
+  const fridges = await get(api("/coldchain/fridges"));
+  const list = fridges.length
+    ? h("ul", { class: "list", id: "cc-fridges" }, ...fridges.map((f) => h("li", { class: "list-item", dataset: { id: f.location_id } },
+      h("div", { class: "row-between" }, h("a", { href: `#/fridge?id=${f.location_id}` }, f.name),
+        f.open_incident_id ? h("span", { class: "badge badge-alert" }, t("cc.incident", { id: f.open_incident_id })) : null),
+      h("span", { class: "muted" }, t("cc.range", { low: deg(f.low), high: deg(f.high) })), lastLine(f))))
+    : h("p", { class: "empty" }, t("cc.no_fridges"));
+  view.replaceChildren(screen(t("cc.title"), h("h2", {}, t("cc.fridges")), list,
+    h("a", { href: "#/incidents", class: "btn btn-block btn-link", id: "cc-incidents" }, t("cc.incidents"))));
+}
+
+export async function render(view, ctx) {
+  const id = Number(hashParams().get("id"));
+  if (!id) return overview(view);
+  try {
+    await fridgeScreen(view, id, ctx);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.isNetwork) throw err;
+    view.replaceChildren(screen(t("cc.title"), h("p", { class: "error" }, problemText(err.problem))));
+  }
+  return null;
+}
+
+/** Due and overdue readings for "My tasks": a list, or null when it cannot be read (offline). */
+export async function taskList() {
+  let slots;
+  try {
+    slots = await get(api("/coldchain/due?missing=true"));
+  } catch (err) {
+    if (err instanceof ApiError && err.isNetwork) return null;
+    throw err;
+  }
+  if (!slots.length) return h("p", { class: "empty", id: "cc-tasks-none" }, t("cc.due_none"));
+  return h("ul", { class: "list", id: "cc-tasks" }, ...slots.map((s) =>
+    h("li", { class: "list-item cc-task", dataset: { location: s.location_id, state: s.status } },
+      h("div", { class: "row-between" },
+        h("a", { href: `#/fridge?id=${s.location_id}` }, `${s.location_name}: ${t("cc.due_at", { time: s.time })}`),
+        h("span", { class: s.status === "overdue" ? "badge badge-alert" : "badge" }, t(`cc.slot.${s.status}`))))));
+}
