@@ -13,7 +13,8 @@ const SHELL = [
   "/css/stock.css", "/js/stock-actions.js", "/js/stock-strings.js",
   "/js/views/stock.js", "/js/views/lot.js", "/js/views/count.js", "/js/views/recall.js",
   "/css/labels.css", "/js/labels-strings.js", "/js/views/labels.js",
-  "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js",
+  "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js", "/js/views/cleaning-records.js",
+  "/js/views/cleaning-plan.js",
   "/css/coldchain.css", "/js/coldchain-strings.js", "/js/views/fridge.js", "/js/views/incidents.js",
 ];
 

@@ -25,6 +25,8 @@ const VIEWS = {
   recall: () => import("/js/views/recall.js"),
   labels: () => import("/js/views/labels.js"),
   cleaning: () => import("/js/views/cleaning.js"),
+  "cleaning-records": () => import("/js/views/cleaning-records.js"),
+  "cleaning-plan": () => import("/js/views/cleaning-plan.js"),
   coldchain: () => import("/js/views/fridge.js"),
   fridge: () => import("/js/views/fridge.js"),
   incidents: () => import("/js/views/incidents.js"),
@@ -39,7 +41,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -97,6 +99,9 @@ async function render() {
   if (["dashboard", "logs"].includes(name)) {
     container.querySelector(".screen-title")?.after(
       h("a", { href: "#/coldchain", class: "btn btn-block btn-link", id: "open-coldchain" }, t("cc.title")));
+    // Cleaning records (on time per week, logs, audits, CSV/PDF) from the same two screens.
+    container.querySelector("#open-coldchain")?.after(
+      h("a", { href: "#/cleaning-records", class: "btn btn-block btn-link", id: "open-cleaning-records" }, t("clean.records")));
   }
   view.replaceChildren(container);
   const first = container.querySelector("[autofocus]");

@@ -51,7 +51,9 @@ function planCard(roomId, status) {
     h("span", { class: "muted" }, t(`clean.kind.${plan.kind}`)),
     when && h("span", { class: "muted" }, when),
     h("a", { href: `#/cleaning?room=${roomId}&plan=${plan.id}`, class: "btn btn-primary btn-block",
-      "aria-label": `${t("clean.start")}: ${plan.name}` }, t("clean.start")));
+      "aria-label": `${t("clean.start")}: ${plan.name}` }, t("clean.start")),
+    isManager() && h("a", { href: `#/cleaning-plan?id=${plan.id}`, class: "link-more clean-edit",
+      "aria-label": `${t("clean.edit")}: ${plan.name}` }, t("clean.edit")));
 }
 
 async function roomScreen(view, roomId, { rerender }) {
