@@ -102,8 +102,7 @@ async function fridgeScreen(view, id, { rerender }) {
   carried = null;
   children.push(h("p", { id: "cc-range" }, t("cc.range", { low: deg(fridge.low), high: deg(fridge.high) })), lastLine(fridge));
   if (fridge.open_incident_id) {
-    const text = t("cc.incident_open", { time: fridge.last_reading ? formatDateTime(fridge.last_reading.taken_at) : "" });
-    children.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-incident" }, text,
+    children.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-incident" }, t("cc.incident_open"),
       " ", h("a", { href: `#/incidents?id=${fridge.open_incident_id}` }, t("cc.incident", { id: fridge.open_incident_id }))));
   }
   children.push(readingForm(fridge, rerender));
