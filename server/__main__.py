@@ -194,6 +194,30 @@ async def audit_verify(site_id: int | None) -> None:
     click.echo(f"OK {total} events in {len(statuses)} chain(s)")
 
 
+@cli.group(help="Scheduled jobs (housekeeping, sweeps).")
+def jobs() -> None:
+    pass
+
+
+@jobs.command(
+    name="run-once",
+    help="Run each job for the current slot now, for cron instead of the in-process scheduler.",
+)
+@click.argument("names", nargs=-1)
+@_run
+async def jobs_run_once(names: tuple[str, ...]) -> None:
+    from server.scheduler import JOBS, run_slot
+
+    await _require_migrated()
+    known = {job.name: job for job in JOBS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise click.ClickException(f"no such job: {', '.join(unknown)} (jobs: {', '.join(known)})")
+    for job in [known[n] for n in names] if names else JOBS:
+        done = await run_slot(job)
+        click.echo(f"{job.name}: {done if done is not None else 'this slot already ran'}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

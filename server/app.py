@@ -63,15 +63,21 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         await prepare_engine()
         await start_pool(settings.pool_size)
-        scheduler = None
+        scheduler, leader = None, None
         if settings.scheduler_enabled:
-            from server.scheduler import build_scheduler
+            from server.scheduler import Leader, build_scheduler
 
-            scheduler = build_scheduler()
-            scheduler.start()
+            if settings.database_url:  # several workers: the one holding the lock runs the jobs
+                leader = Leader(settings.database_url)
+                leader.start()
+            else:  # SQLite: one process
+                scheduler = build_scheduler()
+                scheduler.start()
         try:
             yield
         finally:
+            if leader is not None:
+                await leader.stop()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await close_pool()

@@ -128,3 +128,15 @@ class ClientWrite(Table, tablename="client_write"):
     fingerprint = Varchar(length=64)
     response = Text()
     created_at = Timestamptz(index=True)
+
+
+class JobRun(Table, tablename="job_run"):
+    """One row per scheduled job and firing slot: a slot claimed here never runs twice, whichever
+    worker (or a cron `run-once`) gets to it first."""
+
+    id: Serial
+
+    key = Varchar(length=120, unique=True)  # "<job>@<slot, ISO 8601 UTC>"
+    job = Varchar(length=60)
+    slot = Timestamptz()
+    ran_at = Timestamptz()

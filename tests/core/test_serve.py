@@ -147,3 +147,15 @@ def test_createuser_from_the_command_line() -> None:
     assert "is taken" in dup.stderr
     weak = _createuser("day-nurse", "short")
     assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
+
+
+def test_jobs_run_once_for_cron(tmp_path: Path) -> None:
+    env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp_path)}
+    env.pop("CLINITRACK_DATABASE_URL", None)
+    assert _cli(env, "migrate").returncode == 0
+    first = _cli(env, "jobs", "run-once")
+    assert first.returncode == 0, first.stderr
+    assert {line.split(":")[0] for line in first.stdout.splitlines()} == {"housekeeping", "vial_sweep"}
+    assert "already ran" not in first.stdout
+    unknown = _cli(env, "jobs", "run-once", "coffee")
+    assert unknown.returncode != 0 and "no such job: coffee" in unknown.stderr
