@@ -142,3 +142,18 @@ async def test_my_tasks_lists_overdue_readings_in_french(new_context: NewContext
     await task.get_by_role("link").click()
     await expect(page.locator("#cc-save")).to_have_text("Enregistrer la lecture")
     await check_screen(page, "coldchain-reading-fr")
+
+
+async def test_inspectors_read_the_log_without_a_form(new_context: NewContext) -> None:
+    c = await clinic()
+    await make_user("ines", site_id=c["site"], role=Role.INSPECTOR)
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "ines", "logs")
+    await page.click("#open-coldchain")
+    await page.locator("#cc-fridges a").first.click()
+    await page.wait_for_url(f"**/#/fridge?id={c['fridge']}")
+    await expect(page.locator("#cc-range")).to_be_visible()
+    await expect(page.locator(".cc-chart")).to_be_visible()
+    await expect(page.locator("#cc-form")).to_have_count(0)
+    await check_screen(page, "coldchain-inspector")

@@ -6,7 +6,7 @@ import { ApiError, get } from "/js/api.js";
 import "/js/coldchain-strings.js";
 import { formatDateTime, formatNumber, problemText, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
-import { state } from "/js/state.js";
+import { role, state } from "/js/state.js";
 import { field, h, screen } from "/js/ui.js";
 
 const CACHE_KEY = "clinitrack.fridges";
@@ -105,7 +105,7 @@ async function fridgeScreen(view, id, { rerender }) {
     children.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-incident" }, t("cc.incident_open"),
       " ", h("a", { href: `#/incidents?id=${fridge.open_incident_id}` }, t("cc.incident", { id: fridge.open_incident_id }))));
   }
-  children.push(readingForm(fridge, rerender));
+  if (role() !== "inspector") children.push(readingForm(fridge, rerender)); // inspectors read only
   const from = new Date(Date.now() - 13 * 86_400_000).toISOString().slice(0, 10);
   const month = new Date().toISOString().slice(0, 7);
   children.push(h("h2", {}, t("cc.chart")),
