@@ -65,6 +65,7 @@ def _plan(row: dict[str, Any], version: dict[str, Any]) -> PlanRead:
         product=version["product"],
         din=version["din"],
         contact_seconds=version["contact_seconds"],
+        created_at=row["created_at"],
     )
 
 

@@ -201,6 +201,7 @@ class PlanFacts:
     schedule: Schedule
     done_times: Sequence[datetime] = ()
     requests: Sequence[datetime] = ()
+    since: datetime | None = None  # the plan's creation: nothing is owed before it
 
 
 @dataclass
@@ -220,11 +221,14 @@ def compliance(
 ) -> list[ComplianceRow]:
     """On-time percentage per room, plan and ISO week (local), over occurrences already settled.
 
-    An occurrence still open (its deadline not reached, nothing logged) is not counted yet.
+    An occurrence still open (its deadline not reached, nothing logged) is not counted yet, nor one
+    whose deadline came before the plan existed.
     """
     rows: dict[tuple[int, int, str], ComplianceRow] = {}
     for plan in plans:
         for occ in occurrences(plan.schedule, tz, start, end, requests=plan.requests):
+            if plan.since is not None and (occ.deadline or occ.start) < plan.since:
+                continue
             result = outcome(occ, plan.done_times, now)
             if result is None:
                 continue

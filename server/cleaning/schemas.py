@@ -67,6 +67,7 @@ class PlanRead(Read):
     product: str
     din: str
     contact_seconds: int | None
+    created_at: datetime
 
 
 class DefaultsIn(Request):

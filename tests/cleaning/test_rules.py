@@ -227,3 +227,12 @@ def test_weekly_occurrences_cover_only_the_range() -> None:
         "2026-06-15",
         "2026-06-22",
     ]
+
+
+def test_nothing_is_owed_before_the_plan_existed() -> None:
+    # Created Wednesday June 10 at 19:00 EDT, after that day's 18:00 deadline: Thursday is the first.
+    facts = PlanFacts(1, 10, DAILY, done_times=[utc(2026, 6, 11, 21, 0)], since=utc(2026, 6, 10, 23, 0))
+    rows = compliance(
+        [facts], TORONTO, utc(2026, 6, 8, 4, 0), utc(2026, 6, 13, 4, 0), utc(2026, 6, 13, 12, 0)
+    )
+    assert [(r.expected, r.on_time, r.missed) for r in rows] == [(2, 1, 1)]  # Thursday on time, Friday missed

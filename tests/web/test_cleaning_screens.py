@@ -4,12 +4,13 @@ a 360 px phone and axe on the new screens. Screenshots go to tests/_artifacts.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from playwright.async_api import expect
 
-from server.cleaning import plans
-from server.cleaning.schemas import DefaultsIn, RequestIn
+from server.cleaning import plans, service
+from server.cleaning.schemas import DefaultsIn, ItemIn, LogCreate, RequestIn
 from server.cleaning.tables import CleaningLog, CleaningLogItem
 from server.clock import utcnow
 from server.core.auth import SYSTEM
@@ -106,3 +107,70 @@ async def test_my_tasks_lists_due_cleaning_in_french(new_context: NewContext) ->
     await task.get_by_role("link").click()
     await expect(page.locator("#clean-complete")).to_have_text("Terminer")
     await expect(page.locator("#clean-timer")).to_have_text("Démarrer le minuteur")
+
+
+async def test_manager_edits_a_plan_and_records_an_audit_then_the_inspector_reads_and_exports(
+    new_context: NewContext,
+) -> None:
+    c = await clinic()
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    await make_user("auditor", site_id=c["site"], role=Role.INSPECTOR)
+    daily = next(p for p in c["plans"] if p.kind == "daily")
+    ended = utcnow() - timedelta(minutes=30)
+    await service.complete(
+        SYSTEM,
+        c["site"],
+        LogCreate(
+            plan_id=daily.id,
+            version=1,
+            started_at=ended - timedelta(minutes=5),
+            ended_at=ended,
+            items=[
+                ItemIn(position=i, done=i != 4, skip_reason="Sink out of order" if i == 4 else "")
+                for i in range(len(daily.items))
+            ],
+        ),
+        now=utcnow(),
+    )
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto(f"/#/cleaning?room={c['room']}")
+    await page.locator(".clean-plan[data-kind=daily] .clean-edit").click()
+    await page.wait_for_url(f"**/#/cleaning-plan?id={daily.id}")
+    await page.fill("textarea[name=items]", "Exam table\nFloor")
+    await page.fill("input[name=contact_seconds]", "180")
+    await check_screen(page, "cleaning-plan")
+    await page.click("#clean-plan-form button[type=submit]")
+    await page.wait_for_url(f"**/#/cleaning?room={c['room']}")
+    await expect(page.locator("#toast")).to_contain_text("Plan saved (version 2)")
+    current = await plans.get_plan(c["site"], daily.id)
+    assert (current.version, current.items, current.contact_seconds) == (2, ["Exam table", "Floor"], 180)
+
+    await page.goto("/#/dashboard")
+    await page.click("#open-cleaning-records")
+    form = page.locator("#clean-audit-form")
+    await form.get_by_label("Method").select_option("fluorescent")
+    await form.get_by_label("Result").select_option("false")
+    await form.get_by_label("Comments").fill("BP cuff marker not removed")
+    await form.get_by_role("button", name="Record an audit").click()
+    await expect(form.locator(".outcome[data-outcome=sent]")).to_have_text("Audit recorded")
+    await expect(page.locator("#clean-audits .clean-audit[data-passed=false]")).to_contain_text(
+        "Fluorescent marker"
+    )
+
+    page = await (await new_context()).new_page()  # the inspector on their own device
+    await sign_in(page, "auditor", "logs")
+    await page.click("#open-cleaning-records")
+    await page.wait_for_url("**/#/cleaning-records")
+    log = page.locator("#clean-logs .clean-log")
+    await expect(log).to_have_count(1)
+    await expect(log).to_contain_text("Skipped: Sink and taps (Sink out of order)")
+    await expect(log).to_contain_text("Test wipes (DIN 11111111)")
+    await expect(page.locator("#clean-audits .clean-audit")).to_have_count(1)
+    await expect(page.locator("#clean-audit-form")).to_have_count(0)  # inspectors only read
+    await check_screen(page, "cleaning-records")
+    href = await page.locator("#clean-csv").get_attribute("href")
+    assert href is not None and "from_date=" in href
+    exported = await page.evaluate("(url) => fetch(url).then((r) => r.text())", href)
+    assert "Sink and taps: Sink out of order" in exported
