@@ -25,6 +25,7 @@ from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
 from server.labels.routes import ROUTES as LABEL_ROUTES
+from server.reprocessing.routes import ROUTES as REPROCESSING_ROUTES
 from server.scans.routes import ROUTES as SCAN_ROUTES
 from server.stock.routes import ROUTES as STOCK_ROUTES
 from server.stock.routes_counts import ROUTES as COUNT_ROUTES
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *LABEL_ROUTES,
             *COLDCHAIN_ROUTES,
             *CLEANING_ROUTES,
+            *REPROCESSING_ROUTES,
             *web_routes(),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

@@ -14,6 +14,7 @@ APPS = [
     "server.stock.piccolo_app",
     "server.cleaning.piccolo_app",
     "server.coldchain.piccolo_app",
+    "server.reprocessing.piccolo_app",
 ]
 
 

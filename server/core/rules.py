@@ -105,7 +105,7 @@ def can_grant(granter: Role, role: Role) -> bool:
 # ISO 7064 MOD 37,36 check character. Eight uppercase characters fit Code 128,
 # QR alphanumeric mode and hand-typing, and a single mistyped character is caught.
 LABEL_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-LABEL_PREFIXES = {"location": "L", "item": "I"}
+LABEL_PREFIXES = {"location": "L", "item": "I", "device": "D", "pack": "P", "sterilizer": "S"}
 LABEL_CODE_RE = re.compile(r"^[A-Z][0-9A-Z]{6}[0-9A-Z]$")
 
 

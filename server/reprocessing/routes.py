@@ -1,0 +1,5 @@
+"""HTTP routes for equipment reprocessing."""
+
+from __future__ import annotations
+
+ROUTES: list[type] = []
