@@ -66,6 +66,7 @@ def _plan(row: dict[str, Any], version: dict[str, Any]) -> PlanRead:
         din=version["din"],
         contact_seconds=version["contact_seconds"],
         created_at=row["created_at"],
+        retired_at=row["retired_at"],
     )
 
 
@@ -186,6 +187,8 @@ async def update_plan(
             for k, v in changes.items()
             if k in ("name", "due_time", "weekday", "due_within_minutes", "active")
         }
+        if "active" in changes and changes["active"] != before.active:
+            plan_values["retired_at"] = None if changes["active"] else now
         if any(k in changes and changes[k] != getattr(before, k) for k in _VERSIONED):
             number = before.version + 1
             await _add_version(principal, site_id, plan_id, number, merged, now)

@@ -385,7 +385,10 @@ async def compliance(site_id: int, f: LogFilter, *, now: datetime) -> list[Compl
             & (CleaningRequest.requested_at < end + timedelta(days=8))
         ):
             asked[r["plan"]].append(r["requested_at"])
-    facts = [PlanFacts(p.id, p.room_id, schedule_of(p), done[p.id], asked[p.id], p.created_at) for p in plans]
+    facts = [
+        PlanFacts(p.id, p.room_id, schedule_of(p), done[p.id], asked[p.id], p.created_at, p.retired_at)
+        for p in plans
+    ]
     by_id = {p.id: p for p in plans}
     return [
         ComplianceRead(

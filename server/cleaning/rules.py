@@ -202,6 +202,7 @@ class PlanFacts:
     done_times: Sequence[datetime] = ()
     requests: Sequence[datetime] = ()
     since: datetime | None = None  # the plan's creation: nothing is owed before it
+    until: datetime | None = None  # when it was retired: nothing is owed after it
 
 
 @dataclass
@@ -222,12 +223,15 @@ def compliance(
     """On-time percentage per room, plan and ISO week (local), over occurrences already settled.
 
     An occurrence still open (its deadline not reached, nothing logged) is not counted yet, nor one
-    whose deadline came before the plan existed.
+    whose deadline came before the plan existed or after it was retired.
     """
     rows: dict[tuple[int, int, str], ComplianceRow] = {}
     for plan in plans:
         for occ in occurrences(plan.schedule, tz, start, end, requests=plan.requests):
-            if plan.since is not None and (occ.deadline or occ.start) < plan.since:
+            owed_at = occ.deadline or occ.start
+            if (plan.since is not None and owed_at < plan.since) or (
+                plan.until is not None and owed_at > plan.until
+            ):
                 continue
             result = outcome(occ, plan.done_times, now)
             if result is None:

@@ -68,6 +68,7 @@ class PlanRead(Read):
     din: str
     contact_seconds: int | None
     created_at: datetime
+    retired_at: datetime | None = None
 
 
 class DefaultsIn(Request):

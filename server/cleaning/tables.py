@@ -33,6 +33,7 @@ class CleaningPlan(Table, tablename="cleaning_plan"):
     due_within_minutes = Integer(null=True, default=None)
     version = Integer(default=1)
     active = Boolean(default=True)
+    retired_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
 
 

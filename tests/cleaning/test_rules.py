@@ -236,3 +236,11 @@ def test_nothing_is_owed_before_the_plan_existed() -> None:
         [facts], TORONTO, utc(2026, 6, 8, 4, 0), utc(2026, 6, 13, 4, 0), utc(2026, 6, 13, 12, 0)
     )
     assert [(r.expected, r.on_time, r.missed) for r in rows] == [(2, 1, 1)]  # Thursday on time, Friday missed
+
+
+def test_nothing_is_owed_after_the_plan_was_retired() -> None:
+    facts = PlanFacts(1, 10, DAILY, done_times=[utc(2026, 6, 8, 21, 0)], until=utc(2026, 6, 9, 16, 0))
+    rows = compliance(
+        [facts], TORONTO, utc(2026, 6, 8, 4, 0), utc(2026, 6, 13, 4, 0), utc(2026, 6, 13, 12, 0)
+    )
+    assert [(r.expected, r.on_time, r.missed) for r in rows] == [(1, 1, 0)]  # only Monday was owed

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from server.cleaning import plans, reports, service
 from server.cleaning.reports import LogFilter
 from server.cleaning.rules import DueState, PlanKind
-from server.cleaning.schemas import ItemIn, LogCreate, PlanCreate, PlanRead, RequestIn
+from server.cleaning.schemas import ItemIn, LogCreate, PlanCreate, PlanRead, PlanUpdate, RequestIn
 from server.core.auth import SYSTEM
 from tests.factories import make_location, make_site
 
@@ -105,3 +105,21 @@ async def test_compliance_on_a_known_data_set() -> None:
         now=utc(2026, 6, 22, 12),
     )
     assert {r.plan_id for r in only_room2} == {weekly2.id}
+
+
+async def test_a_retired_plan_leaves_tasks_and_compliance_from_then_on() -> None:
+    site = await make_site()
+    room = await make_location(site, "Room 1")
+    daily = await _plan(site, room, PlanKind.DAILY, due_time="18:00")  # created June 1
+    await _log(site, daily, utc(2026, 6, 1, 21))
+    retired = await plans.update_plan(
+        SYSTEM, site, daily.id, PlanUpdate(active=False), now=utc(2026, 6, 3, 12)
+    )
+    assert retired.retired_at == utc(2026, 6, 3, 12)
+    assert await service.tasks(site, now=utc(2026, 6, 5, 23)) == []
+    found = await reports.compliance(
+        site, LogFilter(start=utc(2026, 6, 1, 4), end=utc(2026, 6, 8, 4)), now=utc(2026, 6, 8, 12)
+    )
+    assert [(r.expected, r.on_time, r.missed) for r in found] == [(2, 1, 1)]  # June 1 on time, June 2 missed
+    back = await plans.update_plan(SYSTEM, site, daily.id, PlanUpdate(active=True), now=utc(2026, 6, 6, 12))
+    assert back.retired_at is None and back.version == 1
