@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server import sql
 from server.coldchain import incidents, report, rules, sheet
 from server.coldchain.schemas import (
     ClosedDayIn,
@@ -20,7 +21,13 @@ from server.coldchain.schemas import (
     ScheduleRead,
     SlotRead,
 )
-from server.coldchain.tables import ClosedDay, FridgeSetting, ReadingSchedule, TemperatureReading
+from server.coldchain.tables import (
+    ClosedDay,
+    ColdChainIncident,
+    FridgeSetting,
+    ReadingSchedule,
+    TemperatureReading,
+)
 from server.core import audit
 from server.core.auth import Principal
 from server.core.tables import Location, Site
@@ -91,15 +98,66 @@ def reading_read(row: dict[str, Any], low: int, high: int) -> ReadingRead:
     )
 
 
+_LAST_READING_IDS = """
+SELECT (SELECT r.id FROM temperature_reading r WHERE r.location = l.id
+        ORDER BY r.taken_at DESC, r.id DESC LIMIT 1) AS id
+FROM location l WHERE l.site = {} AND l.kind IN ('fridge', 'freezer')
+"""
+
+
+def _fridge_read(
+    place: dict[str, Any], low: int, high: int, last: dict[str, Any] | None, incident_id: int | None
+) -> FridgeRead:
+    return FridgeRead(
+        location_id=place["id"],
+        name=place["name"],
+        kind=place["kind"],
+        label_code=place["label_code"],
+        low=low / 10,
+        high=high / 10,
+        last_reading=reading_read(last, low, high) if last else None,
+        open_incident_id=incident_id,
+    )
+
+
 async def list_fridges(site_id: int) -> list[FridgeRead]:
+    """Every active unit with its range, last reading and open incident: four queries, any number
+    of units (the last reading per unit comes from the (location, taken_at) index)."""
     places = (
-        await Location.select(Location.id)
+        await Location.select(Location.id, Location.name, Location.kind, Location.label_code)
         .where(
             (Location.site == site_id) & Location.kind.is_in(list(FRIDGE_KINDS)) & Location.active.eq(True)
         )
         .order_by(Location.name)
     )
-    return [await fridge_status(site_id, int(p["id"])) for p in places]
+    if not places:
+        return []
+    ranges = {
+        int(r["location"]): (int(r["low_tenths"]), int(r["high_tenths"]))
+        for r in await FridgeSetting.select(
+            FridgeSetting.location, FridgeSetting.low_tenths, FridgeSetting.high_tenths
+        ).where(FridgeSetting.site == site_id)
+    }
+    ids = [int(r["id"]) for r in await sql.fetch(_LAST_READING_IDS, site_id) if r["id"] is not None]
+    last = (
+        {
+            int(r["location"]): r
+            for r in await TemperatureReading.select().where(TemperatureReading.id.is_in(ids))
+        }
+        if ids
+        else {}
+    )
+    open_ = {
+        int(r["location"]): int(r["id"])
+        for r in await ColdChainIncident.select(ColdChainIncident.id, ColdChainIncident.location).where(
+            (ColdChainIncident.site == site_id) & (ColdChainIncident.status == incidents.OPEN)
+        )
+    }
+    result = []
+    for place in places:
+        low, high = ranges.get(int(place["id"]), rules.default_range(place["kind"]))
+        result.append(_fridge_read(place, low, high, last.get(int(place["id"])), open_.get(int(place["id"]))))
+    return result
 
 
 async def fridge_status(site_id: int, location_id: int) -> FridgeRead:
@@ -112,15 +170,8 @@ async def fridge_status(site_id: int, location_id: int) -> FridgeRead:
         .first()
     )
     incident = await incidents.open_incident(location_id)
-    return FridgeRead(
-        location_id=location_id,
-        name=fridge["name"],
-        kind=fridge["kind"],
-        label_code=fridge["label_code"],
-        low=fridge["low"] / 10,
-        high=fridge["high"] / 10,
-        last_reading=reading_read(last, fridge["low"], fridge["high"]) if last else None,
-        open_incident_id=int(incident["id"]) if incident else None,
+    return _fridge_read(
+        fridge, fridge["low"], fridge["high"], last, int(incident["id"]) if incident else None
     )
 
 
@@ -347,17 +398,17 @@ async def due_readings(
     day = day or now.astimezone(zone).date()
     closed = [c.day for c in await closed_days(site_id, day, day)]
     window = rules.day_slots(day, times, zone)
+    taken_at: dict[int, list[datetime]] = {}
+    for r in await TemperatureReading.select(TemperatureReading.location, TemperatureReading.taken_at).where(
+        (TemperatureReading.site == site_id)
+        & (TemperatureReading.source == "manual")
+        & (TemperatureReading.taken_at >= window[0].window_start)
+        & (TemperatureReading.taken_at < window[-1].window_end)
+    ):
+        taken_at.setdefault(int(r["location"]), []).append(r["taken_at"])
     result: list[SlotRead] = []
     for fridge in await list_fridges(site_id):
-        taken = [
-            r["taken_at"]
-            for r in await TemperatureReading.select(TemperatureReading.taken_at).where(
-                (TemperatureReading.location == fridge.location_id)
-                & (TemperatureReading.source == "manual")
-                & (TemperatureReading.taken_at >= window[0].window_start)
-                & (TemperatureReading.taken_at < window[-1].window_end)
-            )
-        ]
+        taken = taken_at.get(fridge.location_id, [])
         states = rules.schedule([day], times, zone, taken, now, grace, closed)
         if only_missing:
             states = rules.missing(states)

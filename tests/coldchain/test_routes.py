@@ -467,3 +467,27 @@ async def test_monthly_log_sheet_pdf_and_csv_export(client: Client) -> None:
     assert len(lines) == 4 and lines[3].startswith("2026-03-08 09:10,") and ",current max," in lines[3]
     ivy_ok = await login(client, "ivy")
     assert (await ivy_ok.get(url)).status_code == 200  # inspectors read and export
+
+
+async def test_the_fridge_list_and_due_readings_cost_the_same_queries_for_any_number_of_units(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.coldchain import readings
+    from tests.stock.test_queries import counting_queries
+
+    d = await _setup(client)
+    amy = await login(client, "amy")
+    await amy.post(d["readings"], _reading(5.0))
+    await amy.post(d["readings"], _reading(5.5))
+    with counting_queries(monkeypatch) as few:
+        listed = await readings.list_fridges(d["site"])
+        await readings.due_readings(d["site"], None, now=utcnow(), only_missing=False)
+    assert [f.last_reading.current if f.last_reading else None for f in listed] == [None, 5.5]
+    for i in range(4):
+        place = await make_location(d["site"], f"Fridge {i}", LocationKind.FRIDGE)
+        await amy.post(f"{d['base']}/fridges/{place}/readings", _reading(9.0, 5.0, 9.0))
+    with counting_queries(monkeypatch) as many:
+        listed = await readings.list_fridges(d["site"])
+        await readings.due_readings(d["site"], None, now=utcnow(), only_missing=False)
+    assert len(listed) == 6 and sum(1 for f in listed if f.open_incident_id) == 4
+    assert len(many) == len(few) <= 16
