@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.types import Message, Scope
 
+from server.alerts.routes import ROUTES as ALERT_ROUTES
 from server.cleaning.routes import ROUTES as CLEANING_ROUTES
 from server.coldchain.routes import ROUTES as COLDCHAIN_ROUTES
 from server.config import Settings
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *COLDCHAIN_ROUTES,
             *CLEANING_ROUTES,
             *REPROCESSING_ROUTES,
+            *ALERT_ROUTES,
             *web_routes(),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

@@ -15,6 +15,7 @@ APPS = [
     "server.cleaning.piccolo_app",
     "server.coldchain.piccolo_app",
     "server.reprocessing.piccolo_app",
+    "server.alerts.piccolo_app",
 ]
 
 

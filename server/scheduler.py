@@ -51,9 +51,17 @@ async def vial_sweep(now: datetime) -> str:
     return f"{wasted} opened vials past their beyond-use time wasted"
 
 
+async def alert_sweep(now: datetime) -> str:
+    from server.alerts.sweep import sweep
+
+    outcomes = await sweep(now)
+    return ", ".join(f"{o.rule} {o.open} open/{o.resolved} cleared" for o in outcomes)
+
+
 JOBS = [
     Job("housekeeping", housekeeping, timedelta(minutes=15)),
     Job("vial_sweep", vial_sweep, timedelta(minutes=5)),
+    Job("alert_sweep", alert_sweep, timedelta(minutes=5)),
 ]
 
 

@@ -134,7 +134,12 @@ def test_readyz_reports_pending_migrations(tmp_path: Path) -> None:
 def _createuser(username: str, password: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server", "createuser", username, "--password-stdin"],
-        input=password + "\n", capture_output=True, text=True, env={**os.environ}, timeout=60, check=False,
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=60,
+        check=False,
     )
 
 
@@ -155,7 +160,11 @@ def test_jobs_run_once_for_cron(tmp_path: Path) -> None:
     assert _cli(env, "migrate").returncode == 0
     first = _cli(env, "jobs", "run-once")
     assert first.returncode == 0, first.stderr
-    assert {line.split(":")[0] for line in first.stdout.splitlines()} == {"housekeeping", "vial_sweep"}
+    assert {line.split(":")[0] for line in first.stdout.splitlines()} == {
+        "housekeeping",
+        "vial_sweep",
+        "alert_sweep",
+    }
     assert "already ran" not in first.stdout
     unknown = _cli(env, "jobs", "run-once", "coffee")
     assert unknown.returncode != 0 and "no such job: coffee" in unknown.stderr

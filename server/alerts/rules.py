@@ -1,0 +1,145 @@
+"""Alert rules: each one SQL query over every site that lists what is wrong right now.
+
+A rule's query returns one row per subject with the columns `site, subject, severity, title,
+subject_name, quantity, due`. The sweep (server/alerts/sweep.py) upserts those rows into the open
+alerts and resolves the open alerts the query no longer returns: set-based, idempotent, the same
+on SQLite and PostgreSQL. Parameters are dates computed here from the sweep's clock, so that date
+arithmetic never depends on the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+# Days before expiry an alert opens, per item kind (issue 9 defaults).
+EXPIRY_NOTICE_DAYS = {"vaccine": 30, "other": 60}
+COUNT_EVERY_DAYS = 31  # the vaccine fridge is counted monthly
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    sql: str
+    params: Callable[[datetime], tuple[Any, ...]]
+
+
+_USABLE_BY_ITEM = """
+SELECT i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level,
+       COALESCE(SUM(CASE WHEN l.status = 'available' AND (l.expiry IS NULL OR l.expiry >= {})
+                         THEN sl.on_hand ELSE 0 END), 0) AS usable
+FROM item i
+LEFT JOIN lot l ON l.item = i.id
+LEFT JOIN stock_level sl ON sl.lot = l.id
+WHERE i.active = {}
+GROUP BY i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level
+"""
+
+LOW_STOCK = Rule(
+    "low_stock",
+    """
+SELECT u.site, 'item:' || CAST(u.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'Low stock: ' || u.name || ', ' || CAST(u.usable AS VARCHAR) || ' left (reorder at '
+           || CAST(u.reorder_point AS VARCHAR) || ')' AS title,
+       u.name AS subject_name, u.usable AS quantity, CAST(NULL AS DATE) AS due
+FROM ("""
+    + _USABLE_BY_ITEM
+    + """) u
+WHERE u.reorder_point > 0 AND u.usable > 0 AND u.usable <= u.reorder_point
+""",
+    lambda now: (now.date(), True),
+)
+
+OUT_OF_STOCK = Rule(
+    "out_of_stock",
+    """
+SELECT u.site, 'item:' || CAST(u.id AS VARCHAR) AS subject,
+       CASE WHEN u.kind = 'vaccine' THEN 'critical' ELSE 'warning' END AS severity,
+       'Out of stock: ' || u.name || ' (none usable left)' AS title,
+       u.name AS subject_name, 0 AS quantity, CAST(NULL AS DATE) AS due
+FROM ("""
+    + _USABLE_BY_ITEM
+    + """) u
+WHERE (u.reorder_point > 0 OR u.par_level > 0) AND u.usable = 0
+""",
+    lambda now: (now.date(), True),
+)
+
+_LOT_ON_HAND = """
+SELECT l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind, SUM(sl.on_hand) AS on_hand
+FROM lot l
+JOIN item i ON i.id = l.item
+JOIN stock_level sl ON sl.lot = l.id
+GROUP BY l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind
+HAVING SUM(sl.on_hand) > 0
+"""
+
+EXPIRING = Rule(
+    "expiring",
+    """
+SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'Expires ' || CAST(t.expiry AS VARCHAR) || ': ' || t.name || ' lot ' || t.lot_number || ', '
+           || CAST(t.on_hand AS VARCHAR) || ' on hand' AS title,
+       t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, t.expiry AS due
+FROM ("""
+    + _LOT_ON_HAND
+    + """) t
+WHERE t.status = 'available' AND t.expiry >= {}
+  AND ((t.kind = 'vaccine' AND t.expiry <= {}) OR (t.kind <> 'vaccine' AND t.expiry <= {}))
+""",
+    lambda now: (
+        now.date(),
+        now.date() + timedelta(days=EXPIRY_NOTICE_DAYS["vaccine"]),
+        now.date() + timedelta(days=EXPIRY_NOTICE_DAYS["other"]),
+    ),
+)
+
+EXPIRED_ON_SHELF = Rule(
+    "expired_on_shelf",
+    """
+SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'critical' AS severity,
+       'Expired, still on the shelf: ' || t.name || ' lot ' || t.lot_number || ', '
+           || CAST(t.on_hand AS VARCHAR) || ' to record as waste' AS title,
+       t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, t.expiry AS due
+FROM ("""
+    + _LOT_ON_HAND
+    + """) t
+WHERE t.status = 'expired' OR (t.status IN ('available', 'quarantined') AND t.expiry < {})
+""",
+    lambda now: (now.date(),),
+)
+
+QUARANTINED = Rule(
+    "quarantined_waiting",
+    """
+SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'On hold, waiting for a decision: ' || t.name || ' lot ' || t.lot_number || ', '
+           || CAST(t.on_hand AS VARCHAR) || ' held' AS title,
+       t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, CAST(NULL AS DATE) AS due
+FROM ("""
+    + _LOT_ON_HAND
+    + """) t
+WHERE t.status = 'quarantined'
+""",
+    lambda _now: (),
+)
+
+COUNT_OVERDUE = Rule(
+    "count_overdue",
+    """
+SELECT loc.site, 'location:' || CAST(loc.id AS VARCHAR) AS subject, 'info' AS severity,
+       'Monthly count due: ' || loc.name || ' (no count posted in ' || {} || ' days)'
+           AS title,
+       loc.name AS subject_name, CAST(NULL AS INTEGER) AS quantity, CAST(NULL AS DATE) AS due
+FROM location loc
+WHERE loc.active = {} AND loc.kind IN ('fridge', 'freezer')
+  AND EXISTS (SELECT 1 FROM stock_level sl WHERE sl.location = loc.id AND sl.on_hand > 0)
+  AND NOT EXISTS (SELECT 1 FROM stock_count c WHERE c.location = loc.id AND c.status = 'posted'
+                  AND c.posted_at >= {})
+""",
+    lambda now: (str(COUNT_EVERY_DAYS), True, now - timedelta(days=COUNT_EVERY_DAYS)),
+)
+
+RULES = [LOW_STOCK, OUT_OF_STOCK, EXPIRING, EXPIRED_ON_SHELF, QUARANTINED, COUNT_OVERDUE]

@@ -1,0 +1,148 @@
+"""Alert rules on a known clinic, with a moved clock; the inbox, acknowledge and snooze."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from server.alerts.sweep import sweep
+from server.alerts.tables import Alert
+from server.clock import utcnow
+from server.core.auth import SYSTEM
+from server.core.rules import LocationKind, Role
+from server.core.tables import AuditEvent
+from server.stock import ledger
+from server.stock.rules import ItemKind, LotStatus, WasteReason
+from server.stock.schemas import WasteIn
+from server.stock.tables import Item
+from tests.factories import Client, login, make_location, make_site, make_user
+from tests.stock.factories import make_item, receive
+
+
+async def _clinic(today: date) -> dict[str, Any]:
+    site = await make_site()
+    fridge = await make_location(site, "Vaccine Fridge", LocationKind.FRIDGE)
+    shelf = await make_location(site, "Supply Room", LocationKind.SUPPLY_ROOM)
+    flu = await make_item(site, "Influenza vaccine")
+    tdap = await make_item(site, "Tdap vaccine")
+    gloves = await make_item(site, "Nitrile gloves", kind=ItemKind.SUPPLY)
+    await Item.update({Item.reorder_point: 10, Item.par_level: 20}).where(Item.id == flu)
+    await Item.update({Item.reorder_point: 5}).where(Item.id == tdap)
+    await Item.update({Item.reorder_point: 50}).where(Item.id == gloves)
+    soon = (await receive(site, flu, fridge, 5, lot="FLU-SOON", expiry=today + timedelta(days=20))).lot.id
+    old = (await receive(site, flu, fridge, 3, lot="FLU-OLD", expiry=today - timedelta(days=1))).lot.id
+    held = (await receive(site, flu, fridge, 2, lot="FLU-HELD", expiry=today + timedelta(days=200))).lot.id
+    await ledger.set_lot_status(SYSTEM, site, held, LotStatus.QUARANTINED, "fridge at 9.1 °C", now=utcnow())
+    box = (await receive(site, gloves, shelf, 40, lot="GL-1", expiry=None)).lot.id
+    return {
+        "site": site,
+        "fridge": fridge,
+        "shelf": shelf,
+        "flu": flu,
+        "tdap": tdap,
+        "gloves": gloves,
+        "soon": soon,
+        "old": old,
+        "held": held,
+        "box": box,
+    }
+
+
+async def _open() -> dict[tuple[str, str], dict[str, Any]]:
+    rows = await Alert.select().where(Alert.resolved_at.is_null())
+    return {(r["rule"], r["subject"]): r for r in rows}
+
+
+async def test_each_rule_finds_its_subjects_and_clears_when_fixed() -> None:
+    now = utcnow()
+    d = await _clinic(now.date())
+    await sweep(now)
+    found = await _open()
+    assert {(rule, subject): a["severity"] for (rule, subject), a in found.items()} == {
+        ("low_stock", f"item:{d['flu']}"): "warning",  # 5 usable (the old lot is expired, one held)
+        ("low_stock", f"item:{d['gloves']}"): "warning",  # 40 <= 50
+        ("out_of_stock", f"item:{d['tdap']}"): "critical",  # a vaccine with none at all
+        ("expiring", f"lot:{d['soon']}"): "warning",  # 20 days: vaccines warn at 30
+        ("expired_on_shelf", f"lot:{d['old']}"): "critical",
+        ("quarantined_waiting", f"lot:{d['held']}"): "warning",
+        ("count_overdue", f"location:{d['fridge']}"): "info",  # stock, never counted
+    }
+    low = found[("low_stock", f"item:{d['flu']}")]
+    assert (low["quantity"], low["title"]) == (5, "Low stock: Influenza vaccine, 5 left (reorder at 10)")
+    assert found[("expiring", f"lot:{d['soon']}")]["due"] == now.date() + timedelta(days=20)
+
+    # The same state an hour later: nothing new, nothing doubled, first seen kept.
+    later = now + timedelta(hours=1)
+    await sweep(later)
+    again = await _open()
+    assert again.keys() == found.keys() and await Alert.count() == len(found)
+    assert all(
+        a["first_seen"] == found[k]["first_seen"] and a["last_seen"] == later for k, a in again.items()
+    )
+
+    # Fixing things clears their alerts at the next sweep.
+    await ledger.waste(
+        SYSTEM,
+        d["site"],
+        WasteIn(lot_id=d["old"], location_id=d["fridge"], quantity=3, reason=WasteReason.EXPIRED),
+        now=later,
+    )
+    await receive(d["site"], d["gloves"], d["shelf"], 100, lot="GL-2", expiry=None)
+    await sweep(later + timedelta(minutes=5))
+    cleared = {(r["rule"], r["subject"]) for r in await Alert.select().where(Alert.resolved_at.is_not_null())}
+    assert cleared == {("expired_on_shelf", f"lot:{d['old']}"), ("low_stock", f"item:{d['gloves']}")}
+
+
+async def test_a_moved_clock_turns_expiring_into_expired() -> None:
+    now = utcnow()
+    d = await _clinic(now.date())
+    await sweep(now)
+    await sweep(now + timedelta(days=25))  # FLU-SOON expired 5 days ago
+    found = await _open()
+    assert ("expired_on_shelf", f"lot:{d['soon']}") in found
+    assert ("expiring", f"lot:{d['soon']}") not in found
+    # With both flu lots past date, nothing usable is left: out of stock replaces low stock.
+    assert ("out_of_stock", f"item:{d['flu']}") in found and ("low_stock", f"item:{d['flu']}") not in found
+
+
+async def test_inbox_acknowledge_and_snooze(client: Client) -> None:
+    now = utcnow()
+    d = await _clinic(now.date())
+    site = d["site"]
+    await make_user("amy", site_id=site, role=Role.ASSISTANT)
+    await make_user("mo", site_id=site, role=Role.MANAGER)
+    await sweep(now)
+    amy = await login(client, "amy")  # one browser: each login replaces the one before
+    base = f"/api/sites/{site}/alerts"
+    inbox = (await amy.get(base)).json()
+    assert [a["severity"] for a in inbox][:2] == ["critical", "critical"]  # critical first
+    assert (await amy.get(f"{base}/counts")).json() == {"open": 7, "critical": 2, "unacknowledged": 7}
+
+    target = next(a for a in inbox if a["rule"] == "out_of_stock")
+    events = await AuditEvent.count()
+    ack = await amy.post(f"{base}/{target['id']}/acknowledge", {"comment": "Ordered from the PHU today"})
+    assert ack.status_code == 201, ack.text
+    assert ack.json()["ack_comment"] == "Ordered from the PHU today" and ack.json()[
+        "acknowledged_by"
+    ].startswith("user:")
+    assert await AuditEvent.count() == events + 1
+
+    assert (await amy.post(f"{base}/{target['id']}/snooze", {"hours": 4})).status_code == 403
+    mo = await login(client, "mo")
+    bad = await mo.post(f"{base}/{target['id']}/snooze", {"hours": 0})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    assert (await Alert.select(Alert.snoozed_until).where(Alert.id == target["id"]).first())[
+        "snoozed_until"
+    ] is None
+    snoozed = await mo.post(f"{base}/{target['id']}/snooze", {"hours": 4})
+    assert snoozed.status_code == 201, snoozed.text
+    assert target["id"] not in [a["id"] for a in (await mo.get(base)).json()]
+    assert target["id"] in [a["id"] for a in (await mo.get(f"{base}?include_snoozed=true")).json()]
+    assert (await mo.get(f"{base}/counts")).json()["open"] == 6
+    missing = await mo.post(f"{base}/999999/acknowledge", {"comment": ""})
+    assert missing.status_code == 404 and missing.json()["code"] == "alert_not_found"
+
+    inspector_site = await make_site("Elsewhere")
+    await make_user("ivy", site_id=inspector_site, role=Role.INSPECTOR)
+    ivy = await login(client, "ivy")
+    assert (await ivy.get(base)).status_code == 403  # not a member here
