@@ -91,6 +91,14 @@ async def test_scan_the_door_label_then_complete_the_checklist_offline_and_it_la
     skipped = await CleaningLogItem.select().where(CleaningLogItem.done.eq(False))
     assert [(r["text"], r["skip_reason"]) for r in skipped] == [("Chairs", "Chairs out for repair")]
 
+    # With no network at all, the room seen before still opens from the phone's copy.
+    await ctx.set_offline(True)
+    await page.reload()
+    await expect(page.locator(".notice-info[role=status]")).to_have_text(
+        "Offline: this is the checklist as it was last seen."
+    )
+    await expect(page.locator("#clean-plans .clean-plan")).to_have_count(3)
+
 
 async def test_my_tasks_lists_due_cleaning_in_french(new_context: NewContext) -> None:
     c = await clinic()
