@@ -157,3 +157,54 @@ async def test_inspectors_read_the_log_without_a_form(new_context: NewContext) -
     await expect(page.locator(".cc-chart")).to_be_visible()
     await expect(page.locator("#cc-form")).to_have_count(0)
     await check_screen(page, "coldchain-inspector")
+
+
+LOGGER = (
+    "timestamp,temperature\n"
+    "2026-03-01 10:00,4.5\n"
+    "2026-03-01 10:10,4.6\n"
+    "2026-03-01 10:10,4.6\n"
+    "2026-03-01 10:20,oops\n"
+    "2026-03-01 11:20,5.1\n"
+)
+
+
+async def test_import_a_logger_file_after_seeing_what_it_holds_and_set_the_schedule(
+    new_context: NewContext,
+) -> None:
+    from server.coldchain.tables import ClosedDay, ReadingSchedule
+
+    c = await clinic()
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto(f"/#/fridge?id={c['fridge']}")
+    await page.click("#cc-import summary")
+    await page.set_input_files(
+        "#cc-import input[type=file]", files=[{"name": "logger.csv", "mimeType": "text/csv", "buffer": LOGGER.encode()}]
+    )
+    report = page.locator("#cc-import-report")
+    await expect(report).to_contain_text("3 readings in the file, 3 new.")
+    await expect(report).to_contain_text("Bad rows: 1. Repeated times: 1. Gaps: 1. Out of range: 0.")
+    await expect(report).to_contain_text("Row 5: 'oops' is not a temperature")
+    assert await TemperatureReading.count() == 0  # the preview imports nothing
+    await check_screen(page, "coldchain-import")
+    await page.click("#cc-import-go")
+    await expect(page.locator("#cc-last")).to_contain_text("5.1 °C")
+    assert await TemperatureReading.count() == 3
+
+    await page.goto("/#/coldchain")
+    await page.click("#cc-settings summary")
+    await page.fill("#cc-schedule input[name=times]", "16:30, 8:15")
+    await page.fill("#cc-schedule input[name=grace_minutes]", "45")
+    await page.click("#cc-schedule button")
+    await expect(page.locator("#toast")).to_have_text("Saved.")
+    await page.click("#cc-settings summary")
+    await expect(page.locator("#cc-schedule input[name=times]")).to_have_value("08:15, 16:30")
+    await page.fill("#cc-closed input[name=day]", "2026-12-25")
+    await page.click("#cc-closed button")
+    await expect(page.locator("#toast")).to_have_text("Saved.")
+    await check_screen(page, "coldchain-settings")
+    sched = await ReadingSchedule.select().first()
+    assert sched is not None and (sched["times"], sched["grace_minutes"]) == ("08:15,16:30", 45)
+    assert await ClosedDay.count() == 1

@@ -2,12 +2,12 @@
 // an open incident, and the reading form (current, min, max in big inputs; through the outbox, so
 // a reading taken offline lands once). An out-of-range value is flagged on the phone at once, even
 // offline. #/coldchain: every fridge with its state, then the incidents.
-import { ApiError, get } from "/js/api.js";
+import { ApiError, get, writeNow } from "/js/api.js";
 import "/js/coldchain-strings.js";
 import { formatDateTime, formatNumber, problemText, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
 import { role, state } from "/js/state.js";
-import { field, h, screen } from "/js/ui.js";
+import { field, h, screen, toast } from "/js/ui.js";
 
 const CACHE_KEY = "clinitrack.fridges";
 const INITIALS_KEY = "clinitrack.initials";
@@ -113,11 +113,90 @@ async function fridgeScreen(view, id, { rerender }) {
       alt: t("cc.chart_alt", { name: fridge.name }), width: "720", height: "320" }),
     h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/log-sheet.pdf?month=${month}`), class: "link-more", download: "" }, t("cc.sheet"))),
     h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/readings.csv?from=${from}`), class: "link-more", download: "" }, t("cc.csv"))));
-  if (isManager()) children.push(h("a", { href: "#/incidents", class: "link-more" }, t("cc.incidents")));
+  if (role() !== "inspector") children.push(importCard(id, rerender));
+  if (isManager()) children.push(rangeCard(fridge, rerender), h("a", { href: "#/incidents", class: "link-more" }, t("cc.incidents")));
   view.replaceChildren(screen(`${t("cc.title")}: ${fridge.name}`, ...children));
 }
 
-async function overview(view) {
+// --- logger import and managers' settings (online only) ---------------------------------------------
+
+function importCard(id, rerender) {
+  const input = h("input", { type: "file", name: "file", accept: ".csv,text/csv,text/plain" });
+  const report = h("div", { id: "cc-import-report", "aria-live": "polite" });
+  let text = null;
+  const send = async (dryRun) => {
+    try {
+      const r = await writeNow("POST", api(`/coldchain/fridges/${id}/logger-import`), { csv: text, dry_run: dryRun });
+      const lines = [t(dryRun ? "cc.import_preview" : "cc.import_done", { rows: r.rows, new: r.rows - r.already_recorded, done: r.imported }),
+        t("cc.import_counts", { bad: r.errors.length, dup: r.duplicates.length, gaps: r.gaps.length, out: r.out_of_range })];
+      const items = [...r.errors.map((e) => t("cc.import_bad", { row: e.row, message: e.message })),
+        ...r.gaps.map((g) => t("cc.import_gap", { from: formatDateTime(g.from), to: formatDateTime(g.to), min: g.minutes }))];
+      report.replaceChildren(...lines.map((l) => h("p", {}, l)), items.length ? h("ul", {}, ...items.slice(0, 50).map((i) => h("li", {}, i))) : null);
+      if (r.out_of_range) report.append(h("p", { class: "notice notice-alert", role: "alert" }, t(dryRun ? "cc.import_will_hold" : "cc.import_held")));
+      if (dryRun && r.rows - r.already_recorded > 0) {
+        report.append(h("button", { type: "button", class: "btn btn-primary btn-block", id: "cc-import-go", onclick: () => send(false) },
+          t("cc.import_go", { n: r.rows - r.already_recorded })));
+      }
+      if (!dryRun) rerender();
+    } catch (err) {
+      report.replaceChildren(h("p", { class: "notice notice-alert", role: "alert" }, problemText(err.problem)));
+    }
+  };
+  input.addEventListener("change", async () => {
+    const file = input.files?.[0];
+    if (!file) return;
+    text = await file.text();
+    send(true);
+  });
+  return h("details", { class: "card", id: "cc-import" }, h("summary", {}, t("cc.import")),
+    h("p", { class: "muted" }, t("cc.import_hint")), field(t("cc.import_file"), input), report);
+}
+
+async function saveThen(method, path, body, rerender) {
+  try {
+    await writeNow(method, api(path), body);
+    toast(t("cc.saved"));
+    rerender();
+  } catch (err) {
+    toast(problemText(err.problem), { error: true });
+  }
+}
+
+function rangeCard(fridge, rerender) {
+  const low = h("input", { type: "number", name: "low", step: "0.1", value: fridge.low, required: true });
+  const high = h("input", { type: "number", name: "high", step: "0.1", value: fridge.high, required: true });
+  const form = h("form", { class: "stack", id: "cc-range-form" }, h("div", { class: "cc-temps" }, field(t("cc.low"), low), field(t("cc.high"), high)),
+    h("button", { type: "submit", class: "btn btn-block" }, t("cc.range_save")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveThen("PUT", `/coldchain/fridges/${fridge.location_id}/range`, { low: Number(low.value), high: Number(high.value) }, rerender);
+  });
+  return h("details", { class: "card" }, h("summary", {}, t("cc.range_title")), form);
+}
+
+async function settingsCard(rerender) {
+  const sched = await get(api("/coldchain/schedule"));
+  const times = h("input", { name: "times", value: sched.times.join(", "), required: true, autocomplete: "off" });
+  const grace = h("input", { type: "number", name: "grace_minutes", min: "0", max: "720", value: sched.grace_minutes });
+  const schedForm = h("form", { class: "stack", id: "cc-schedule" }, field(t("cc.times"), times), field(t("cc.grace"), grace),
+    h("button", { type: "submit", class: "btn btn-block" }, t("cc.schedule_save")));
+  schedForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveThen("PUT", "/coldchain/schedule", { times: times.value, grace_minutes: Number(grace.value || 0) }, rerender);
+  });
+  const day = h("input", { type: "date", name: "day", required: true });
+  const note = h("input", { name: "note", maxlength: "200", autocomplete: "off" });
+  const closedForm = h("form", { class: "stack", id: "cc-closed" }, field(t("cc.closed_day"), day), field(t("cc.closed_note"), note),
+    h("button", { type: "submit", class: "btn btn-block" }, t("cc.closed_save")));
+  closedForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (day.value) saveThen("POST", "/coldchain/closed-days", { day: day.value, note: note.value.trim() }, rerender);
+  });
+  return h("details", { class: "card", id: "cc-settings" }, h("summary", {}, t("cc.settings")),
+    h("p", { class: "muted" }, t("cc.times_hint", { zone: sched.timezone })), schedForm, closedForm);
+}
+
+async function overview(view, rerender) {
   const fridges = await get(api("/coldchain/fridges"));
   const list = fridges.length
     ? h("ul", { class: "list", id: "cc-fridges" }, ...fridges.map((f) => h("li", { class: "list-item", dataset: { id: f.location_id } },
@@ -126,12 +205,13 @@ async function overview(view) {
       h("span", { class: "muted" }, t("cc.range", { low: deg(f.low), high: deg(f.high) })), lastLine(f))))
     : h("p", { class: "empty" }, t("cc.no_fridges"));
   view.replaceChildren(screen(t("cc.title"), h("h2", {}, t("cc.fridges")), list,
-    h("a", { href: "#/incidents", class: "btn btn-block btn-link", id: "cc-incidents" }, t("cc.incidents"))));
+    h("a", { href: "#/incidents", class: "btn btn-block btn-link", id: "cc-incidents" }, t("cc.incidents")),
+    isManager() ? await settingsCard(rerender) : null));
 }
 
 export async function render(view, ctx) {
   const id = Number(hashParams().get("id"));
-  if (!id) return overview(view);
+  if (!id) return overview(view, ctx.rerender);
   try {
     await fridgeScreen(view, id, ctx);
   } catch (err) {
