@@ -58,10 +58,19 @@ async def alert_sweep(now: datetime) -> str:
     return ", ".join(f"{o.rule} {o.open} open/{o.resolved} cleared" for o in outcomes)
 
 
+async def alert_delivery(now: datetime) -> str:
+    from server.alerts.channels import MailSettings
+    from server.alerts.delivery import deliver
+
+    outcome = await deliver(now, MailSettings.from_env())
+    return f"{outcome.planned} planned, {outcome.sent} sent, {outcome.failed} given up, {outcome.held} held"
+
+
 JOBS = [
     Job("housekeeping", housekeeping, timedelta(minutes=15)),
     Job("vial_sweep", vial_sweep, timedelta(minutes=5)),
     Job("alert_sweep", alert_sweep, timedelta(minutes=5)),
+    Job("alert_delivery", alert_delivery, timedelta(minutes=1)),
 ]
 
 

@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, Parameter
 
-from server.alerts import service
-from server.alerts.schemas import AcknowledgeIn, AlertCounts, AlertRead, SnoozeIn
+from server.alerts import preferences, service
+from server.alerts.schemas import (
+    AcknowledgeIn,
+    AlertCounts,
+    AlertRead,
+    AlertSettingsIn,
+    AlertSettingsRead,
+    SnoozeIn,
+    SubscriptionIn,
+    SubscriptionRead,
+    WebhookIn,
+    WebhookRead,
+)
 from server.clock import utcnow
-from server.core.permissions import manage_site, read_site, write_site
+from server.core.permissions import manage_site, read_site, session_only, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
 
@@ -78,4 +90,103 @@ class AlertController(Controller):
         )
 
 
-ROUTES = [AlertController]
+class AlertDeliveryController(Controller):
+    path = "/api/sites/{site_id:int}/alert-delivery"
+    tags = ["alerts"]
+
+    @get("/subscription", guards=[read_site, session_only], summary="My alert mail at this site")
+    async def my_subscription(self, principal: Caller, site_id: PathId) -> SubscriptionRead:
+        return await preferences.subscription(principal, site_id)
+
+    @post(
+        "/subscription",
+        guards=[read_site, session_only],
+        summary="Choose my alert mail",
+        description="An address, the daily digest and, for managers and admins, critical alerts at once. "
+        "A channel the role does not allow is a 400 channel_not_allowed.",
+    )
+    async def subscribe(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[SubscriptionIn],
+        idempotency_key: IdempotencyKey,
+    ) -> SubscriptionRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SubscriptionRead,
+            lambda: preferences.subscribe(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/settings", guards=[read_site], summary="Quiet hours, escalation and the digest hour")
+    async def settings(self, site_id: PathId) -> AlertSettingsRead:
+        return await preferences.settings(site_id)
+
+    @post("/settings", guards=[manage_site], summary="Set quiet hours, escalation and the digest hour")
+    async def save_settings(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[AlertSettingsIn],
+        idempotency_key: IdempotencyKey,
+    ) -> AlertSettingsRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            AlertSettingsRead,
+            lambda: preferences.save_settings(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/webhooks", guards=[manage_site], summary="Webhooks (their secrets are not shown again)")
+    async def webhooks(self, site_id: PathId) -> list[WebhookRead]:
+        return await preferences.webhooks(site_id)
+
+    @post(
+        "/webhooks",
+        guards=[manage_site],
+        summary="Add a webhook",
+        description="Alerts at or above min_severity are POSTed as JSON with an X-Clinitrack-Signature "
+        'header `t=<unix time>,v1=<HMAC-SHA256 of "<t>.<body>" with the secret>`. The secret is in '
+        "this answer only.",
+    )
+    async def add_webhook(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[WebhookIn],
+        idempotency_key: IdempotencyKey,
+    ) -> WebhookRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            WebhookRead,
+            lambda: preferences.add_webhook(principal, site_id, data, now=utcnow()),
+            stored=lambda hook: msgspec.structs.replace(hook, secret=None),
+        )
+
+    @post("/webhooks/{webhook_id:int}/turn-off", guards=[manage_site], summary="Stop a webhook")
+    async def remove_webhook(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        webhook_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> WebhookRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            WebhookRead,
+            lambda: preferences.remove_webhook(principal, site_id, webhook_id, now=utcnow()),
+        )
+
+
+ROUTES = [AlertController, AlertDeliveryController]

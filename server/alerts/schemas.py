@@ -47,3 +47,47 @@ class AcknowledgeIn(Request):
 
 class SnoozeIn(Request):
     hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)]
+
+
+Email = Annotated[str, msgspec.Meta(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class SubscriptionIn(Request):
+    email: Email
+    digest: bool = True
+    immediate: bool = False
+
+
+class SubscriptionRead(Read):
+    email: str | None
+    digest: bool
+    immediate: bool
+    allowed: list[str]  # what this person's role may choose
+
+
+class AlertSettingsIn(Request):
+    quiet_start: ClockTime | None = None
+    quiet_end: ClockTime | None = None
+    escalate_after_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 60
+    digest_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 7
+
+
+class AlertSettingsRead(Read):
+    quiet_start: str | None
+    quiet_end: str | None
+    escalate_after_minutes: int
+    digest_hour: int
+
+
+class WebhookIn(Request):
+    url: Annotated[str, msgspec.Meta(max_length=500, pattern=r"^https?://\S+$")]
+    min_severity: Severity = Severity.WARNING
+
+
+class WebhookRead(Read):
+    id: int
+    url: str
+    min_severity: Severity
+    active: bool
+    secret: str | None = None  # shown once, when it is made

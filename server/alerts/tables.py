@@ -3,11 +3,11 @@ date by the sweeps and resolved by them when the condition clears."""
 
 from __future__ import annotations
 
-from piccolo.columns import Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Serial, Text, Time, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from server.core.tables import Site
+from server.core.tables import AppUser, Site
 
 
 class Alert(Table):
@@ -27,3 +27,58 @@ class Alert(Table):
     acknowledged_by = Varchar(length=80)
     ack_comment = Text()
     snoozed_until = Timestamptz(null=True, default=None)
+    escalated_at = Timestamptz(null=True, default=None)
+    notified_at = Timestamptz(null=True, default=None)  # immediate mail and webhooks planned
+
+
+class AlertSettings(Table, tablename="alert_settings"):
+    """Per site: quiet hours (local time; only critical alerts go out then), escalation, digest hour."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, unique=True)
+    quiet_start = Time(null=True, default=None)
+    quiet_end = Time(null=True, default=None)
+    escalate_after_minutes = Integer(default=60)
+    digest_hour = Integer(default=7)
+
+
+class Subscription(Table):
+    """A person's alert mail at one site: the address and what they want, within their role."""
+
+    id: Serial
+    user = ForeignKey(references=AppUser, on_delete=OnDelete.restrict, null=False, index=True)
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    email = Varchar(length=254)
+    digest = Boolean(default=True)
+    immediate = Boolean(default=False)
+
+
+class Webhook(Table):
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    url = Varchar(length=500)
+    secret = Varchar(length=100)
+    min_severity = Varchar(length=16, default="warning")
+    active = Boolean(default=True)
+    created_at = Timestamptz()
+
+
+class Delivery(Table):
+    """An e-mail or webhook call to make: kept until sent, retried with backoff, never sent twice
+    (its key is unique)."""
+
+    id: Serial
+    key = Varchar(length=200, unique=True)
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    channel = Varchar(length=16)  # email, webhook
+    critical = Boolean(default=False)  # goes out during quiet hours
+    target = Varchar(length=500)  # an address or a URL
+    subject = Varchar(length=300)
+    body = Text()
+    webhook = ForeignKey(references=Webhook, on_delete=OnDelete.restrict, null=True, default=None)
+    status = Varchar(length=16, default="pending")  # pending, sent, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(index=True)
+    last_error = Text()
+    created_at = Timestamptz()
+    sent_at = Timestamptz(null=True, default=None)

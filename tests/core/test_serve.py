@@ -164,6 +164,7 @@ def test_jobs_run_once_for_cron(tmp_path: Path) -> None:
         "housekeeping",
         "vial_sweep",
         "alert_sweep",
+        "alert_delivery",
     }
     assert "already ran" not in first.stdout
     unknown = _cli(env, "jobs", "run-once", "coffee")
