@@ -37,6 +37,8 @@ from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 FRIDGE_KINDS = ("fridge", "freezer")
 FUTURE_SLACK = timedelta(minutes=5)  # phone clocks drift a little
 MAX_PERIOD = timedelta(days=400)
+# A logger every 5 min fills 100 days with ~29,000 rows: the cap keeps answers and charts bounded.
+MAX_READINGS = 30_000
 
 
 def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
@@ -303,7 +305,12 @@ async def readings_between(
         )
         .order_by(TemperatureReading.taken_at)
         .order_by(TemperatureReading.id)
+        .limit(MAX_READINGS + 1)
     )
+    if len(rows) > MAX_READINGS:
+        raise _invalid(
+            "to", f"more than {MAX_READINGS} readings in this period: choose a shorter one", "period_too_long"
+        )
     return [reading_read(r, fridge["low"], fridge["high"]) for r in rows]
 
 

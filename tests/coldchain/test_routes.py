@@ -316,7 +316,9 @@ async def test_range_schedule_closed_days_and_due_readings(client: Client) -> No
     assert "done" in freezer_today
 
 
-async def test_readings_by_period_and_the_chart(client: Client) -> None:
+async def test_readings_by_period_and_the_chart(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.coldchain import readings
+
     d = await _setup(client)
     amy = await login(client, "amy")
     await amy.post(d["readings"], _reading(5.0))
@@ -331,6 +333,9 @@ async def test_readings_by_period_and_the_chart(client: Client) -> None:
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.startswith("<svg") and 'class="band"' in svg.text
     assert svg.text.count('class="excursion"') == 1 and svg.text.count("<circle") == 2
+    monkeypatch.setattr(readings, "MAX_READINGS", 1)
+    too_many = await amy.get(d["readings"])
+    assert too_many.status_code == 400 and too_many.json()["code"] == "period_too_long"
 
 
 LOGGER_CSV = (

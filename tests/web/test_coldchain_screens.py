@@ -77,6 +77,8 @@ async def test_scan_the_fridge_record_readings_and_an_excursion_holds_the_vaccin
     await ctx.set_offline(True)
     await fill_reading(page, "8.4", "4.0", "9.1")
     await page.click("#cc-save")
+    await expect(page.locator("dialog")).to_contain_text("Is the reading right?")
+    await page.get_by_role("button", name="Yes").click()
     await expect(page.locator(".outcome[data-outcome=queued]")).to_be_visible()
     await expect(page.locator("#cc-alert")).to_contain_text("DO NOT USE")
     assert await TemperatureReading.count() == 1
@@ -181,7 +183,8 @@ async def test_import_a_logger_file_after_seeing_what_it_holds_and_set_the_sched
     await page.goto(f"/#/fridge?id={c['fridge']}")
     await page.click("#cc-import summary")
     await page.set_input_files(
-        "#cc-import input[type=file]", files=[{"name": "logger.csv", "mimeType": "text/csv", "buffer": LOGGER.encode()}]
+        "#cc-import input[type=file]",
+        files=[{"name": "logger.csv", "mimeType": "text/csv", "buffer": LOGGER.encode()}],
     )
     report = page.locator("#cc-import-report")
     await expect(report).to_contain_text("3 readings in the file, 3 new.")

@@ -7,7 +7,7 @@ import "/js/coldchain-strings.js";
 import { formatDateTime, formatNumber, problemText, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
 import { role, state } from "/js/state.js";
-import { field, h, screen, toast } from "/js/ui.js";
+import { confirmDialog, field, h, screen, toast } from "/js/ui.js";
 
 const CACHE_KEY = "clinitrack.fridges";
 const INITIALS_KEY = "clinitrack.initials";
@@ -71,6 +71,9 @@ function readingForm(fridge, rerender) {
       error.hidden = false;
       return;
     }
+    const out = [current, min, max].some((v) => v < fridge.low || v > fridge.high);
+    // A typo must not hold every vaccine in the unit: an out-of-range value is confirmed first.
+    if (out && !(await confirmDialog(t("cc.confirm_out", { low: deg(fridge.low), high: deg(fridge.high) })))) return;
     localStorage.setItem(INITIALS_KEY, initials.value.trim());
     submit.disabled = true;
     const body = { current, min, max, reset: reset.checked, initials: initials.value.trim(), taken_at: new Date().toISOString() };
@@ -81,7 +84,6 @@ function readingForm(fridge, rerender) {
       form.prepend(outcomeNotice(outcome, ""));
       return;
     }
-    const out = [current, min, max].some((v) => v < fridge.low || v > fridge.high);
     const held = outcome.result?.incident;
     const notices = [outcomeNotice(outcome, `${t("cc.sent")} ${out ? "" : t("cc.in_range")}`)];
     if (held) notices.push(h("p", { class: "notice notice-alert", role: "alert", id: "cc-alert" }, t("cc.held", { n: held.lots.length })));
