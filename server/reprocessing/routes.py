@@ -1,5 +1,517 @@
-"""HTTP routes for equipment reprocessing."""
+"""HTTP routes for equipment reprocessing: assistants record steps, loads and results by scan;
+managers manage devices and sterilizers and release loads; inspectors read and export."""
 
 from __future__ import annotations
 
-ROUTES: list[type] = []
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import JSONBody, Parameter
+
+from server.clock import utcnow
+from server.core.permissions import manage_site, read_site, write_site
+from server.http import Caller, IdempotencyKey, once
+from server.reprocessing import devices, loads, printing, review, sterilizers
+from server.reprocessing.review import LoadFilter
+from server.reprocessing.rules import LoadStatus, Status
+from server.reprocessing.schemas import (
+    BiIn,
+    BowieDickIn,
+    BowieDickRead,
+    CloseIn,
+    DeviceCreate,
+    DeviceDetail,
+    DeviceRead,
+    FailureDetail,
+    FailureRead,
+    LoadCreate,
+    LoadDetail,
+    LoadRead,
+    LogEntryIn,
+    LogEntryRead,
+    MissingRead,
+    PacksIn,
+    PhuIn,
+    ResultsIn,
+    ScanRead,
+    ServiceChange,
+    SettingsIn,
+    SettingsRead,
+    StepIn,
+    StepResult,
+    SterilizerCreate,
+    SterilizerDetail,
+    SterilizerRead,
+    VisitRead,
+)
+from server.schemas import MAX_ID, PathId
+
+BASE = "/api/sites/{site_id:int}/reprocessing"
+Req = Request[Any, Any, Any]
+SterilizerFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this sterilizer.")]
+FromDay = Annotated[date | None, Parameter(description="From this local day at the site.")]
+ToDay = Annotated[date | None, Parameter(description="To this local day at the site, inclusive.")]
+
+
+def _pdf(body: bytes, name: str) -> Response[bytes]:
+    return Response(
+        body, media_type="application/pdf", headers={"content-disposition": f'inline; filename="{name}"'}
+    )
+
+
+class SettingsController(Controller):
+    path = f"{BASE}/settings"
+    tags = ["reprocessing"]
+
+    @get("/", guards=[read_site], summary="Reprocessing rules chosen by the site")
+    async def get_settings(self, site_id: PathId) -> SettingsRead:
+        return await devices.get_settings(site_id)
+
+    @put(
+        "/",
+        guards=[manage_site],
+        summary="Change the site's reprocessing rules",
+        description="BI on the first load of each cycle type each day, daily Bowie-Dick, and release of "
+        "non-implant loads on a passing internal CI before the BI reads: all on by default.",
+    )
+    async def put_settings(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[SettingsIn],
+        idempotency_key: IdempotencyKey,
+    ) -> SettingsRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SettingsRead,
+            lambda: devices.set_settings(principal, site_id, data, now=utcnow()),
+        )
+
+
+class DeviceController(Controller):
+    path = f"{BASE}/devices"
+    tags = ["reprocessing"]
+
+    @get("/", guards=[read_site], summary="Devices and instrument sets")
+    async def list_devices(
+        self,
+        site_id: PathId,
+        status: Annotated[Status | None, Parameter(description="Only this status.")] = None,
+    ) -> list[DeviceRead]:
+        return await devices.list_devices(site_id, status)
+
+    @post("/", guards=[manage_site], summary="Register a device or instrument set")
+    async def create_device(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[DeviceCreate],
+        idempotency_key: IdempotencyKey,
+    ) -> DeviceRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            DeviceRead,
+            lambda: devices.create_device(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/{device_id:int}", guards=[read_site], summary="A device with its steps and packs")
+    async def get_device(self, site_id: PathId, device_id: PathId) -> DeviceDetail:
+        return await devices.device_detail(site_id, device_id)
+
+    @get(
+        "/{device_id:int}/label.pdf",
+        guards=[read_site],
+        summary="The device's label",
+        media_type="application/pdf",
+    )
+    async def device_label(self, site_id: PathId, device_id: PathId) -> Response[bytes]:
+        return _pdf(await printing.device_label(site_id, device_id), f"device-{device_id}.pdf")
+
+
+class StepController(Controller):
+    path = BASE
+    tags = ["reprocessing"]
+
+    @get("/scan", guards=[read_site], summary="What a device, pack or sterilizer label is, and its next step")
+    async def scan(self, site_id: PathId, code: Annotated[str, Parameter(max_length=200)]) -> ScanRead:
+        return await devices.scan(site_id, code)
+
+    @post(
+        "/steps",
+        guards=[write_site],
+        summary="Record a reprocessing step by scan",
+        description="Point-of-use clean, clean, inspect, package (makes a pack with its label code), "
+        "disinfect, store, use at a visit (opaque visit code). Out of order is refused with the reason.",
+    )
+    async def record_step(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[StepIn],
+        idempotency_key: IdempotencyKey,
+    ) -> StepResult:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            StepResult,
+            lambda: devices.record_step(principal, site_id, data, now=utcnow()),
+        )
+
+    @get(
+        "/packs/{pack_id:int}/label.pdf",
+        guards=[read_site],
+        summary="One pack's label",
+        media_type="application/pdf",
+    )
+    async def pack_label(self, site_id: PathId, pack_id: PathId) -> Response[bytes]:
+        return _pdf(await printing.pack_label(site_id, pack_id), f"pack-{pack_id}.pdf")
+
+    @get("/missing", guards=[read_site], summary="What the day's reprocessing log is missing")
+    async def missing(
+        self, site_id: PathId, day: Annotated[date, Parameter(description="The site's local day.")]
+    ) -> MissingRead:
+        return await review.missing(site_id, day)
+
+    @get("/visits", guards=[read_site], summary="Loads by visit", description="What was used at one visit.")
+    async def visit(
+        self, site_id: PathId, visit_code: Annotated[str, Parameter(min_length=1, max_length=64)]
+    ) -> VisitRead:
+        return await review.visit(site_id, visit_code)
+
+
+class SterilizerController(Controller):
+    path = f"{BASE}/sterilizers"
+    tags = ["reprocessing"]
+
+    @get("/", guards=[read_site], summary="Sterilizers")
+    async def list_sterilizers(self, site_id: PathId) -> list[SterilizerRead]:
+        return await sterilizers.list_sterilizers(site_id)
+
+    @post("/", guards=[manage_site], summary="Register a sterilizer")
+    async def create(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[SterilizerCreate],
+        idempotency_key: IdempotencyKey,
+    ) -> SterilizerRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SterilizerRead,
+            lambda: sterilizers.create_sterilizer(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/{sterilizer_id:int}", guards=[read_site], summary="A sterilizer's log book and Bowie-Dick tests")
+    async def detail(self, site_id: PathId, sterilizer_id: PathId) -> SterilizerDetail:
+        return await sterilizers.sterilizer_detail(site_id, sterilizer_id)
+
+    @post(
+        "/{sterilizer_id:int}/log", guards=[manage_site], summary="Add maintenance or repair to the log book"
+    )
+    async def add_log(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        sterilizer_id: PathId,
+        data: JSONBody[LogEntryIn],
+        idempotency_key: IdempotencyKey,
+    ) -> LogEntryRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LogEntryRead,
+            lambda: sterilizers.add_log(principal, site_id, sterilizer_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{sterilizer_id:int}/out-of-service",
+        guards=[manage_site],
+        summary="Take a sterilizer out of service",
+    )
+    async def out_of_service(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        sterilizer_id: PathId,
+        data: JSONBody[ServiceChange],
+        idempotency_key: IdempotencyKey,
+    ) -> SterilizerRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SterilizerRead,
+            lambda: sterilizers.out_of_service(principal, site_id, sterilizer_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{sterilizer_id:int}/in-service",
+        guards=[manage_site],
+        summary="Put a sterilizer back in service",
+        description="After a positive BI: only once 3 consecutive BI test cycles read negative.",
+    )
+    async def in_service(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        sterilizer_id: PathId,
+        data: JSONBody[ServiceChange],
+        idempotency_key: IdempotencyKey,
+    ) -> SterilizerRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SterilizerRead,
+            lambda: sterilizers.back_in_service(principal, site_id, sterilizer_id, data, now=utcnow()),
+        )
+
+    @post("/{sterilizer_id:int}/bowie-dick", guards=[write_site], summary="Record today's Bowie-Dick test")
+    async def bowie_dick(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        sterilizer_id: PathId,
+        data: JSONBody[BowieDickIn],
+        idempotency_key: IdempotencyKey,
+    ) -> BowieDickRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            BowieDickRead,
+            lambda: sterilizers.record_bowie_dick(principal, site_id, sterilizer_id, data, now=utcnow()),
+        )
+
+
+class LoadController(Controller):
+    path = f"{BASE}/loads"
+    tags = ["reprocessing"]
+
+    @get("/", guards=[read_site], summary="The loads log, by sterilizer, days and status")
+    async def list_loads(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        status: Annotated[LoadStatus | None, Parameter(description="Only this status.")] = None,
+    ) -> list[LoadRead]:
+        return await review.list_loads(site_id, LoadFilter(sterilizer_id, from_date, to_date, status))
+
+    @get(
+        "/export.csv",
+        guards=[read_site],
+        summary="The loads log as CSV (PHO log columns)",
+        media_type="text/csv",
+    )
+    async def export_csv(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+    ) -> Response[str]:
+        body = await review.export_csv(site_id, LoadFilter(sterilizer_id, from_date, to_date))
+        return Response(
+            body,
+            media_type="text/csv",
+            headers={"content-disposition": f'attachment; filename="sterilizer-loads-site-{site_id}.csv"'},
+        )
+
+    @post(
+        "/",
+        guards=[write_site],
+        summary="Start a load",
+        description="Checks the sterilizer is in service, today's Bowie-Dick test (pre-vacuum), and "
+        "decides whether the load needs a BI. Packs are added by their label codes.",
+    )
+    async def create(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[LoadCreate],
+        idempotency_key: IdempotencyKey,
+    ) -> LoadRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadRead,
+            lambda: loads.create_load(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/{load_id:int}", guards=[read_site], summary="A load with its packs and the visits they went to")
+    async def detail(self, site_id: PathId, load_id: PathId) -> LoadDetail:
+        return await loads.load_detail(site_id, load_id)
+
+    @get(
+        "/{load_id:int}/labels.pdf",
+        guards=[read_site],
+        summary="The load's pack labels",
+        media_type="application/pdf",
+    )
+    async def labels(self, site_id: PathId, load_id: PathId) -> Response[bytes]:
+        return _pdf(await printing.load_labels(site_id, load_id), f"load-{load_id}-labels.pdf")
+
+    @post("/{load_id:int}/packs", guards=[write_site], summary="Add scanned packs to a load")
+    async def add_packs(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        load_id: PathId,
+        data: JSONBody[PacksIn],
+        idempotency_key: IdempotencyKey,
+    ) -> LoadRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadRead,
+            lambda: loads.add_packs(principal, site_id, load_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{load_id:int}/results",
+        guards=[write_site],
+        summary="Record the cycle's results",
+        description="Physical parameters, external and internal CI, BI lot. Any 'no' or 'fail' opens a "
+        "failure record and sends the packs back to be reprocessed.",
+    )
+    async def results(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        load_id: PathId,
+        data: JSONBody[ResultsIn],
+        idempotency_key: IdempotencyKey,
+    ) -> LoadRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadRead,
+            lambda: loads.record_results(principal, site_id, load_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{load_id:int}/bi",
+        guards=[write_site],
+        summary="Record the BI result",
+        description="Positive: the sterilizer goes out of service and every load since its last negative BI "
+        "is recalled, with the visits its packs went to.",
+    )
+    async def bi(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        load_id: PathId,
+        data: JSONBody[BiIn],
+        idempotency_key: IdempotencyKey,
+    ) -> LoadRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadRead,
+            lambda: loads.record_bi(principal, site_id, load_id, data, now=utcnow()),
+        )
+
+    @post("/{load_id:int}/release", guards=[manage_site], summary="Release a load (its packs become usable)")
+    async def release(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        load_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> LoadRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadRead,
+            lambda: loads.release(principal, site_id, load_id, now=utcnow()),
+        )
+
+
+class FailureController(Controller):
+    path = f"{BASE}/failures"
+    tags = ["reprocessing"]
+
+    @get("/", guards=[read_site], summary="Failures and recalls")
+    async def list_failures(self, site_id: PathId) -> list[FailureRead]:
+        return await loads.list_failures(site_id)
+
+    @get(
+        "/{failure_id:int}", guards=[read_site], summary="A failure with its recalled packs and their visits"
+    )
+    async def detail(self, site_id: PathId, failure_id: PathId) -> FailureDetail:
+        return await loads.failure_detail(site_id, failure_id)
+
+    @post("/{failure_id:int}/phu", guards=[manage_site], summary="Record the call to the public health unit")
+    async def phu(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        failure_id: PathId,
+        data: JSONBody[PhuIn],
+        idempotency_key: IdempotencyKey,
+    ) -> FailureRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            FailureRead,
+            lambda: loads.notify_phu(principal, site_id, failure_id, data, now=utcnow()),
+        )
+
+    @post("/{failure_id:int}/close", guards=[manage_site], summary="Close a failure with its written report")
+    async def close(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        failure_id: PathId,
+        data: JSONBody[CloseIn],
+        idempotency_key: IdempotencyKey,
+    ) -> FailureRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            FailureRead,
+            lambda: loads.close_failure(principal, site_id, failure_id, data, now=utcnow()),
+        )
+
+
+ROUTES = [
+    SettingsController,
+    DeviceController,
+    StepController,
+    SterilizerController,
+    LoadController,
+    FailureController,
+]

@@ -134,7 +134,9 @@ class Pack(Table, tablename="rp_pack"):
     device = ForeignKey(references=Device, on_delete=OnDelete.restrict, null=False, index=True)
     load = ForeignKey(references=Load, on_delete=OnDelete.restrict, null=True, default=None, index=True)
     label_code = Varchar(length=16, unique=True)
-    status = Varchar(length=16, default="packaged")  # packaged | loaded | sterile | stored | used | recalled | reprocess
+    status = Varchar(
+        length=16, default="packaged"
+    )  # packaged | loaded | sterile | stored | used | recalled | reprocess
     packaged_by = Varchar(length=80)
     initials = Varchar(length=8)
     packaged_at = Timestamptz()
