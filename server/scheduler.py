@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -181,7 +182,8 @@ class Leader:
                 self.dsn,
                 timeout=10,
                 server_settings={
-                    "application_name": "clinitrack-scheduler",
+                    # The pid lets an operator (and a test) see which worker leads.
+                    "application_name": f"clinitrack-scheduler:{os.getpid()}",
                     "tcp_keepalives_idle": "10",
                     "tcp_keepalives_interval": "5",
                     "tcp_keepalives_count": "3",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -13,6 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+
+from server.scheduler import LEADER_LOCK
 
 DEMO = {
     "assistant": "demo-assistant",
@@ -39,6 +43,13 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+_PIDS: dict[str, int] = {}
+
+
+def _pid_of(base: str) -> int:
+    return _PIDS[base]
+
+
 @contextmanager
 def serving(env: dict[str, str], *args: str) -> Iterator[str]:
     port = _free_port()
@@ -50,6 +61,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[str]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    _PIDS[base] = proc.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -169,3 +181,45 @@ def test_jobs_run_once_for_cron(tmp_path: Path) -> None:
     assert "already ran" not in first.stdout
     unknown = _cli(env, "jobs", "run-once", "coffee")
     assert unknown.returncode != 0 and "no such job: coffee" in unknown.stderr
+
+
+@pytest.mark.postgres_only
+def test_two_service_processes_one_runs_the_jobs_and_the_other_takes_over(tmp_path: Path) -> None:
+    """Two `clinitrack serve` processes on one PostgreSQL database: one holds the scheduler's lock;
+    kill -9 it and the other takes the lock over by itself."""
+    import asyncpg
+
+    dsn = os.environ["CLINITRACK_DATABASE_URL"]
+
+    async def leaders() -> list[int]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            rows = await conn.fetch(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.objid = $1 AND l.granted",
+                LEADER_LOCK,
+            )
+        finally:
+            await conn.close()
+        return [int(r["application_name"].rsplit(":", 1)[1]) for r in rows]
+
+    def wait_for_leader(among: set[int], seconds: float = 30) -> int:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            found = asyncio.run(leaders())
+            assert len(found) <= 1, f"two leaders: {found}"
+            if found and found[0] in among:
+                return found[0]
+            time.sleep(0.3)
+        raise AssertionError(f"no leader among {among} within {seconds} s")
+
+    env = {**os.environ, "CLINITRACK_VAR_DIR": str(tmp_path), "CLINITRACK_SCHEDULER": "on"}
+    with serving(env) as first, serving(env, "--no-migrate") as second:
+        pids = {_pid_of(first), _pid_of(second)}
+        leader = wait_for_leader(pids)
+        for _ in range(10):  # it stays one leader while both run
+            assert asyncio.run(leaders()) == [leader]
+            time.sleep(0.2)
+        os.kill(leader, signal.SIGKILL)
+        survivor = wait_for_leader(pids - {leader})
+        assert survivor != leader
