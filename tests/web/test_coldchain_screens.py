@@ -201,9 +201,9 @@ async def test_import_a_logger_file_after_seeing_what_it_holds_and_set_the_sched
     await page.fill("#cc-schedule input[name=times]", "16:30, 8:15")
     await page.fill("#cc-schedule input[name=grace_minutes]", "45")
     await page.click("#cc-schedule button")
-    await expect(page.locator("#toast")).to_have_text("Saved.")
-    await page.click("#cc-settings summary")
+    # Saved and shown again as the service keeps it, the panel still open.
     await expect(page.locator("#cc-schedule input[name=times]")).to_have_value("08:15, 16:30")
+    await expect(page.locator("#cc-closed input[name=day]")).to_be_visible()
     await page.fill("#cc-closed input[name=day]", "2026-12-25")
     await page.click("#cc-closed button")
     await expect(page.locator("#toast")).to_have_text("Saved.")

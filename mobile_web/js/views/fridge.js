@@ -154,6 +154,14 @@ function importCard(id, rerender) {
     h("p", { class: "muted" }, t("cc.import_hint")), field(t("cc.import_file"), input), report);
 }
 
+// Panels stay open across the re-render that follows a save.
+const openPanels = new Set();
+function panel(id, title, ...children) {
+  const node = h("details", { class: "card", id, open: openPanels.has(id) }, h("summary", {}, title), ...children);
+  node.addEventListener("toggle", () => (node.open ? openPanels.add(id) : openPanels.delete(id)));
+  return node;
+}
+
 async function saveThen(method, path, body, rerender) {
   try {
     await writeNow(method, api(path), body);
@@ -173,7 +181,7 @@ function rangeCard(fridge, rerender) {
     e.preventDefault();
     saveThen("PUT", `/coldchain/fridges/${fridge.location_id}/range`, { low: Number(low.value), high: Number(high.value) }, rerender);
   });
-  return h("details", { class: "card" }, h("summary", {}, t("cc.range_title")), form);
+  return panel("cc-range-panel", t("cc.range_title"), form);
 }
 
 async function settingsCard(rerender) {
@@ -194,7 +202,7 @@ async function settingsCard(rerender) {
     e.preventDefault();
     if (day.value) saveThen("POST", "/coldchain/closed-days", { day: day.value, note: note.value.trim() }, rerender);
   });
-  return h("details", { class: "card", id: "cc-settings" }, h("summary", {}, t("cc.settings")),
+  return panel("cc-settings", t("cc.settings"),
     h("p", { class: "muted" }, t("cc.times_hint", { zone: sched.timezone })), schedForm, closedForm);
 }
 
