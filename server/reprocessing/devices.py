@@ -12,7 +12,7 @@ from server.core.rules import Role, label_code_valid, new_label_code
 from server.core.tables import Site
 from server.db import is_sqlite, write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound, RuleViolation
-from server.reprocessing import rules
+from server.reprocessing import hld, rules
 from server.reprocessing.rules import DeviceKind, Refusal, Spaulding, Status, StepKind
 from server.reprocessing.schemas import (
     DeviceCreate,
@@ -346,6 +346,9 @@ async def record_step(principal: Principal, site_id: int, data: StepIn, *, now: 
         )
         if isinstance(out, Refusal):
             raise _refuse(out)
+        hld_ids = None
+        if data.step is StepKind.DISINFECT and data.process is rules.Process.HLD:
+            hld_ids = await hld.check(site_id, data, now=now)
         new_pack, pack_id, load_id = None, None, None
         if data.step is StepKind.PACKAGE:
             new_pack = await _make_pack(site_id, device, data.initials or "", principal, now)
@@ -373,6 +376,8 @@ async def record_step(principal: Principal, site_id: int, data: StepIn, *, now: 
             pack_id=pack_id,
             load_id=load_id,
         )
+        if hld_ids is not None:
+            await hld.record(site_id, device["id"], step.id, hld_ids, data, principal, now)
         if data.step is StepKind.USE:
             await Use.insert(
                 Use(
@@ -399,6 +404,14 @@ async def record_step(principal: Principal, site_id: int, data: StepIn, *, now: 
                 "pack_id": pack_id,
                 "load_id": load_id,
                 "visit_code": data.visit_code or "",
+                "hld": None
+                if hld_ids is None
+                else {
+                    "solution_id": hld_ids[0],
+                    "mec_test_id": hld_ids[1],
+                    "soak_minutes": data.soak_minutes,
+                    "temperature_c": data.temperature_c,
+                },
                 "note": data.note,
             },
             now=now,

@@ -3,7 +3,7 @@ managers manage devices and sterilizers and release loads; inspectors read and e
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
-from server.reprocessing import devices, loads, printing, review, sterilizers
+from server.reprocessing import devices, hld, loads, printing, review, sterilizers
 from server.reprocessing.review import LoadFilter
 from server.reprocessing.rules import LoadStatus, Status
 from server.reprocessing.schemas import (
@@ -25,11 +25,14 @@ from server.reprocessing.schemas import (
     DeviceRead,
     FailureDetail,
     FailureRead,
+    HldRecordRead,
     LoadCreate,
     LoadDetail,
     LoadRead,
     LogEntryIn,
     LogEntryRead,
+    MecTestIn,
+    MecTestRead,
     MissingRead,
     PacksIn,
     PhuIn,
@@ -38,6 +41,8 @@ from server.reprocessing.schemas import (
     ServiceChange,
     SettingsIn,
     SettingsRead,
+    SolutionCreate,
+    SolutionRead,
     StepIn,
     StepResult,
     SterilizerCreate,
@@ -507,7 +512,84 @@ class FailureController(Controller):
         )
 
 
+class HldController(Controller):
+    path = f"{BASE}/hld"
+    tags = ["reprocessing"]
+
+    @get("/solutions", guards=[read_site], summary="High-level disinfectant solutions")
+    async def list_solutions(self, site_id: PathId) -> list[SolutionRead]:
+        return await hld.list_solutions(site_id)
+
+    @post(
+        "/solutions", guards=[write_site], summary="Activate or open a solution (reuse life from its label)"
+    )
+    async def create_solution(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[SolutionCreate],
+        idempotency_key: IdempotencyKey,
+    ) -> SolutionRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SolutionRead,
+            lambda: hld.create_solution(principal, site_id, data, now=utcnow()),
+        )
+
+    @post("/solutions/{solution_id:int}/discard", guards=[write_site], summary="Discard a solution")
+    async def discard(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        solution_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> SolutionRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SolutionRead,
+            lambda: hld.discard(principal, site_id, solution_id, now=utcnow()),
+        )
+
+    @post(
+        "/solutions/{solution_id:int}/mec-tests",
+        guards=[write_site],
+        summary="Record a minimum effective concentration test (before each use)",
+    )
+    async def mec_test(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        solution_id: PathId,
+        data: JSONBody[MecTestIn],
+        idempotency_key: IdempotencyKey,
+    ) -> MecTestRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            MecTestRead,
+            lambda: hld.record_mec(principal, site_id, solution_id, data, now=utcnow()),
+        )
+
+    @get("/log", guards=[read_site], summary="The HLD log, by the site's local days")
+    async def log(
+        self, site_id: PathId, from_date: FromDay = None, to_date: ToDay = None
+    ) -> list[HldRecordRead]:
+        tz = await devices.site_zone(site_id)
+        start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
+        end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
+        return await hld.hld_log(site_id, start, end)
+
+
 ROUTES = [
+    HldController,
     SettingsController,
     DeviceController,
     StepController,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 class Spaulding(enum.StrEnum):
@@ -352,3 +352,41 @@ def may_return_to_service(bi_results_since_out: Sequence[BiResult]) -> bool:
     read = [r for r in bi_results_since_out if r in (BiResult.NEGATIVE, BiResult.POSITIVE)]
     tail = read[-CONSECUTIVE_NEGATIVES:]
     return len(tail) == CONSECUTIVE_NEGATIVES and all(r is BiResult.NEGATIVE for r in tail)
+
+
+# --- high-level disinfection -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MecFacts:
+    passed: bool
+    strip_expires_on: date
+    tested_at: datetime
+
+
+def hld_problems(
+    *,
+    expires_on: date,
+    discarded: bool,
+    today: date,
+    last_test: MecFacts | None,
+    last_use_at: datetime | None,
+) -> list[Refusal]:
+    """Why a solution cannot be used now: discarded or past its reuse life, or no passing minimum
+    effective concentration test (with an unexpired strip) since the solution was last used."""
+    problems = []
+    if discarded:
+        problems.append(Refusal("solution_discarded", "This solution was discarded."))
+    elif today > expires_on:
+        problems.append(Refusal("solution_expired", "This solution is past its reuse life: discard it."))
+    if last_test is None or (last_use_at is not None and last_test.tested_at <= last_use_at):
+        problems.append(
+            Refusal("mec_test_missing", "Test the minimum effective concentration before each use.")
+        )
+    elif not last_test.passed:
+        problems.append(Refusal("mec_test_failed", "The last concentration test failed: do not use it."))
+    elif today > last_test.strip_expires_on:
+        problems.append(
+            Refusal("mec_strip_expired", "The test strips were expired: test again with good strips.")
+        )
+    return problems

@@ -80,6 +80,9 @@ class StepIn(Request):
     process: Process | None = None  # disinfection: hld or lld
     initials: Initials | None = None  # packaging: printed on the pack label
     visit_code: VisitCode | None = None  # use at a visit
+    solution_id: Id | None = None  # high-level disinfection
+    soak_minutes: Annotated[int, msgspec.Meta(ge=1, le=600)] | None = None
+    temperature_c: Measure | None = None
     note: Note = ""
 
 
@@ -329,3 +332,52 @@ class VisitRead(Read):
     visit_code: str
     uses: list[UseRead]
     loads: list[LoadRead]
+
+
+class SolutionCreate(Request):
+    product: Name
+    lot: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    activated_on: date
+    reuse_life_days: Annotated[int, msgspec.Meta(ge=1, le=365)]
+
+
+class SolutionRead(Read):
+    id: int
+    product: str
+    lot: str
+    activated_on: date
+    expires_on: date
+    discarded_at: datetime | None
+
+
+class MecTestIn(Request):
+    passed: bool
+    strip_lot: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    strip_expires_on: date
+
+
+class MecTestRead(Read):
+    id: int
+    solution_id: int
+    passed: bool
+    strip_lot: str
+    strip_expires_on: date
+    actor_name: str
+    tested_at: datetime
+
+
+class HldRecordRead(Read):
+    id: int
+    device_id: int
+    device_name: str
+    solution_id: int
+    product: str
+    lot: str
+    expires_on: date
+    mec_passed: bool
+    strip_lot: str
+    strip_expires_on: date
+    soak_minutes: int
+    temperature_c: str
+    operator: str
+    at: datetime

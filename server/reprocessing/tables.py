@@ -201,3 +201,47 @@ class RecallPack(Table, tablename="rp_recall_pack"):
     pack = ForeignKey(references=Pack, on_delete=OnDelete.restrict, null=False)
     load = ForeignKey(references=Load, on_delete=OnDelete.restrict, null=False)
     status_before = Varchar(length=16)
+
+
+class HldSolution(Table, tablename="rp_hld_solution"):
+    """A high-level disinfectant batch: product, lot, activated or opened on, reuse-life expiry."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    product = Varchar(length=200)
+    lot = Varchar(length=40)
+    activated_on = Date()
+    expires_on = Date()  # reuse-life expiry: topping off does not extend it
+    discarded_at = Timestamptz(null=True, default=None)
+    created_by = Varchar(length=80)
+    created_at = Timestamptz()
+
+
+class MecTest(Table, tablename="rp_mec_test"):
+    """A minimum effective concentration test of a solution, with the product's strip."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False)
+    solution = ForeignKey(references=HldSolution, on_delete=OnDelete.restrict, null=False, index=True)
+    passed = Boolean(default=False)
+    strip_lot = Varchar(length=40)
+    strip_expires_on = Date()
+    actor = Varchar(length=80)
+    actor_name = Varchar(length=200)
+    tested_at = Timestamptz()
+
+
+class HldRecord(Table, tablename="rp_hld_record"):
+    """One high-level disinfection of a device (the HLD log line)."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    device = ForeignKey(references=Device, on_delete=OnDelete.restrict, null=False, index=True)
+    step = ForeignKey(references=Step, on_delete=OnDelete.restrict, null=False)
+    solution = ForeignKey(references=HldSolution, on_delete=OnDelete.restrict, null=False, index=True)
+    mec_test = ForeignKey(references=MecTest, on_delete=OnDelete.restrict, null=False)
+    soak_minutes = Integer()
+    temperature_c = Varchar(length=16)
+    actor = Varchar(length=80)
+    actor_name = Varchar(length=200)
+    at = Timestamptz(index=True)

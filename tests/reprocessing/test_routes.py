@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
+from server.clock import utcnow
 from server.core.rules import Role
 from server.core.tables import AuditEvent
-from server.reprocessing.tables import Device, Load, Pack, RecallPack, Step, Use
+from server.reprocessing.tables import Device, HldRecord, Load, Pack, RecallPack, Step, Use
 from tests.factories import Session, make_site, make_user
 from tests.reprocessing.conftest import As
 
@@ -101,6 +103,10 @@ async def _run(
         resp = await mgr.post(f"{base}/loads/{load['id']}/release")
         assert resp.status_code == 201, resp.text
     return dict(resp.json())
+
+
+def utc_today() -> str:
+    return (utcnow() - timedelta(days=1)).date().isoformat()  # yesterday in UTC: never ahead of the site
 
 
 async def _actions() -> list[str]:
@@ -217,8 +223,8 @@ async def test_semi_critical_needs_high_level_disinfection(as_: As) -> None:
     weak = await _step(asst, c["base"], code, "disinfect", process="lld")
     assert weak.status_code == 422
     assert weak.json()["code"] == "process_too_weak"
-    ok = await _step(asst, c["base"], code, "disinfect", process="hld")
-    assert ok.json()["device"]["status"] == "disinfected"
+    no_solution = await _step(asst, c["base"], code, "disinfect", process="hld")
+    assert no_solution.json()["code"] == "hld_fields_required"  # the rest: test_hld_is_blocked_...
 
 
 async def test_implant_load_is_held_until_the_bi_reads_negative(as_: As) -> None:
@@ -424,3 +430,57 @@ async def test_the_days_missing_entries(as_: As) -> None:
     day = load["day"]
     found = (await asst.get(f"{base}/missing", params={"day": day})).json()["items"]
     assert {(i["code"], i["load_id"]) for i in found} == {("no_bi", None), ("unreleased_load", load["id"])}
+
+
+async def test_hld_is_blocked_without_a_passing_test_before_each_use(as_: As) -> None:
+    c = await _clinic()
+    base = c["base"]
+    mgr = await as_("mgr")
+    scopes = [
+        await _device(mgr, base, name=f"Nasal speculum {i}", spaulding="semi_critical") for i in range(2)
+    ]
+    asst = await as_("asst")
+    for d in scopes:
+        for step, extra in (
+            ("point_of_use", {}),
+            ("clean", {"method": "manual"}),
+            ("inspect", {"result": "pass"}),
+        ):
+            assert (await _step(asst, base, d["label_code"], step, **extra)).status_code == 201
+    resp = await asst.post(
+        f"{base}/hld/solutions",
+        {"product": "Cidex OPA", "lot": "OPA-1", "activated_on": "2026-01-01", "reuse_life_days": 14},
+    )
+    expired = resp.json()
+    resp = await asst.post(
+        f"{base}/hld/solutions",
+        {"product": "Cidex OPA", "lot": "OPA-2", "activated_on": utc_today(), "reuse_life_days": 14},
+    )
+    good = resp.json()
+    soak = {"process": "hld", "soak_minutes": 12, "temperature_c": "21"}
+
+    async def disinfect(device: dict[str, Any], solution: dict[str, Any]) -> Any:
+        return await _step(asst, base, device["label_code"], "disinfect", solution_id=solution["id"], **soak)
+
+    missing_fields = await _step(asst, base, scopes[0]["label_code"], "disinfect", process="hld")
+    assert missing_fields.json()["code"] == "hld_fields_required"
+    assert (await disinfect(scopes[0], good)).json()["code"] == "mec_test_missing"
+    strip = {"strip_lot": "S-1", "strip_expires_on": "2099-01-01"}
+    await asst.post(f"{base}/hld/solutions/{good['id']}/mec-tests", {"passed": False, **strip})
+    assert (await disinfect(scopes[0], good)).json()["code"] == "mec_test_failed"
+    await asst.post(f"{base}/hld/solutions/{expired['id']}/mec-tests", {"passed": True, **strip})
+    assert (await disinfect(scopes[0], expired)).json()["code"] == "solution_expired"
+    await asst.post(f"{base}/hld/solutions/{good['id']}/mec-tests", {"passed": True, **strip})
+    ok = await disinfect(scopes[0], good)
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["device"]["status"] == "disinfected"
+    # One test, one use: the next device needs a new test.
+    assert (await disinfect(scopes[1], good)).json()["code"] == "mec_test_missing"
+    await asst.post(f"{base}/hld/solutions/{good['id']}/mec-tests", {"passed": True, **strip})
+    assert (await disinfect(scopes[1], good)).status_code == 201
+    log = (await (await as_("insp")).get(f"{base}/hld/log")).json()
+    assert [(x["device_name"], x["lot"], x["mec_passed"], x["soak_minutes"]) for x in log] == [
+        ("Nasal speculum 0", "OPA-2", True, 12),
+        ("Nasal speculum 1", "OPA-2", True, 12),
+    ]
+    assert await HldRecord.count() == 2

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,6 +12,7 @@ from server.reprocessing.rules import (
     LoadFacts,
     LoadRun,
     LoadStatus,
+    MecFacts,
     Process,
     Refusal,
     Spaulding,
@@ -21,6 +22,7 @@ from server.reprocessing.rules import (
     bi_required,
     bowie_dick_missing,
     failures,
+    hld_problems,
     load_status,
     may_return_to_service,
     next_step,
@@ -244,3 +246,37 @@ def test_back_in_service_after_three_consecutive_negatives() -> None:
     assert not may_return_to_service([N, P, N, N])
     assert may_return_to_service([P, N, N, N])
     assert may_return_to_service([N, W, N, N])  # a pending one does not break the run
+
+
+TODAY = date(2026, 6, 1)
+TESTED = datetime(2026, 6, 1, 13, tzinfo=UTC)
+
+
+def _mec(passed: bool = True, strip: date = date(2027, 1, 1), at: datetime = TESTED) -> MecFacts:
+    return MecFacts(passed=passed, strip_expires_on=strip, tested_at=at)
+
+
+@pytest.mark.parametrize(
+    ("kw", "codes"),
+    [
+        ({}, []),
+        ({"expires_on": date(2026, 5, 31)}, ["solution_expired"]),
+        ({"expires_on": TODAY}, []),  # the last day of its reuse life is still good
+        ({"discarded": True}, ["solution_discarded"]),
+        ({"last_test": None}, ["mec_test_missing"]),
+        ({"last_use_at": TESTED + timedelta(minutes=5)}, ["mec_test_missing"]),  # test before each use
+        ({"last_use_at": TESTED - timedelta(minutes=5)}, []),
+        ({"last_test": _mec(passed=False)}, ["mec_test_failed"]),
+        ({"last_test": _mec(strip=date(2026, 5, 1))}, ["mec_strip_expired"]),
+    ],
+)
+def test_hld_blocks(kw: dict[str, object], codes: list[str]) -> None:
+    args: dict[str, object] = {
+        "expires_on": date(2026, 6, 14),
+        "discarded": False,
+        "today": TODAY,
+        "last_test": _mec(),
+        "last_use_at": None,
+    }
+    args.update(kw)
+    assert [p.code for p in hld_problems(**args)] == codes  # type: ignore[arg-type]
