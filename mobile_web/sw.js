@@ -16,6 +16,7 @@ const SHELL = [
   "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js", "/js/views/cleaning-records.js",
   "/js/views/cleaning-plan.js",
   "/css/coldchain.css", "/js/coldchain-strings.js", "/js/views/fridge.js", "/js/views/incidents.js",
+  "/css/alerts.css", "/js/alerts-strings.js", "/js/alerts-bell.js", "/js/views/alerts.js",
 ];
 
 // On the first install the page has just loaded most of these files, and the service sends them with a

@@ -7,6 +7,8 @@ import "/js/stock-strings.js"; // the Stock tab and stock history entries need t
 import "/js/labels-strings.js"; // the "Print labels" link on Places
 import "/js/cleaning-strings.js"; // "Clean this room" on a room scan, cleaning in My tasks
 import "/js/coldchain-strings.js"; // "Record temperature" on a fridge scan, readings in My tasks
+import "/js/alerts-strings.js"; // the bell's label
+import { updateBell } from "/js/alerts-bell.js";
 import { h } from "/js/ui.js";
 
 const VIEWS = {
@@ -30,6 +32,7 @@ const VIEWS = {
   coldchain: () => import("/js/views/fridge.js"),
   fridge: () => import("/js/views/fridge.js"),
   incidents: () => import("/js/views/incidents.js"),
+  alerts: () => import("/js/views/alerts.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -41,7 +44,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -66,6 +69,7 @@ async function render() {
     return go(home());
   }
   renderChrome(name);
+  updateBell();
   const view = document.getElementById("view");
   current?.destroy?.();
   current = null;
@@ -188,6 +192,7 @@ async function boot() {
   outbox.onChange(showOutbox);
   if (state.me && navigator.onLine) await refreshMe();
   outbox.start();
+  setInterval(updateBell, 60_000);
   render();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
 }

@@ -33,6 +33,7 @@ class AlertRead(Read):
     acknowledged_by: str
     ack_comment: str
     snoozed_until: datetime | None
+    acknowledged_by_name: str = ""
 
 
 class AlertCounts(Read):

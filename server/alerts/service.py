@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from server.alerts.schemas import AcknowledgeIn, AlertCounts, AlertRead, Severity, SnoozeIn
 from server.alerts.tables import Alert
 from server.core import audit
-from server.core.auth import Principal
+from server.core.auth import Principal, actor_names
 from server.db import write_transaction
 from server.errors import NotFound, RuleViolation
 
@@ -50,6 +52,8 @@ async def inbox(
         return [_read(r) for r in await query.limit(limit)]
     query = query.where(Alert.resolved_at.is_null() if include_snoozed else _showing(now))
     rows = [_read(r) for r in await query.order_by(Alert.first_seen, ascending=False).limit(limit)]
+    names = await actor_names(a.acknowledged_by for a in rows if a.acknowledged_by)
+    rows = [msgspec.structs.replace(a, acknowledged_by_name=names.get(a.acknowledged_by, "")) for a in rows]
     return sorted(rows, key=lambda a: SEVERITY_ORDER[a.severity])  # stable: newest first within
 
 

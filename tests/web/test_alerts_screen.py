@@ -1,0 +1,81 @@
+"""The alerts bell and inbox in Chromium: counts, French wording, acknowledge and snooze."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.async_api import Page, expect
+
+from server.alerts.sweep import sweep
+from server.alerts.tables import Alert
+from server.clock import utcnow
+from server.core.rules import LocationKind, Role
+from server.stock.rules import ItemKind
+from server.stock.tables import Item
+from tests.factories import make_location, make_site, make_user
+from tests.stock.factories import make_item, receive
+from tests.web.conftest import NewContext
+from tests.web.test_stock_screens import check_screen, sign_in
+
+
+async def _clinic() -> int:
+    site = await make_site("Maple Grove")
+    fridge = await make_location(site, "Vaccine Fridge", LocationKind.FRIDGE)
+    tdap = await make_item(site, "Tdap vaccine")
+    gloves = await make_item(site, "Nitrile gloves", kind=ItemKind.SUPPLY)
+    await Item.update({Item.reorder_point: 5}).where(Item.id == tdap)
+    await Item.update({Item.reorder_point: 50}).where(Item.id == gloves)
+    await receive(site, gloves, fridge, 20, lot="GL-1", expiry=None)  # 20 <= 50: low
+    await receive(site, tdap, fridge, 1, lot="TD-1", expiry=utcnow().date() + timedelta(days=10))
+    await make_user("nurse", site_id=site, role=Role.ASSISTANT)
+    await make_user("boss", site_id=site, role=Role.MANAGER)
+    await make_user("ivy", site_id=site, role=Role.INSPECTOR)
+    await sweep(utcnow())
+    return site
+
+
+async def test_the_bell_counts_and_the_inbox_acknowledges_and_snoozes(new_context: NewContext) -> None:
+    await _clinic()
+    alerts = await Alert.select(Alert.rule, Alert.id, Alert.subject_name)
+    rules = {r["rule"]: r["id"] for r in alerts if r["subject_name"] != "Tdap vaccine"}
+    assert set(rules) >= {"low_stock", "expiring", "count_overdue"}
+    open_count = len(alerts)  # and Tdap is low too: 1 left, reorder at 5
+
+    page: Page = await (await new_context()).new_page()
+    await sign_in(page, "nurse", "scan")
+    bell = page.locator("#alerts-bell")
+    await expect(bell).to_be_visible()
+    await expect(bell.locator(".bell-count")).to_have_text(str(open_count))
+    await bell.click()
+    await page.wait_for_url("**/#/alerts")
+    items = page.locator("#alerts li.alert-item")
+    await expect(items).to_have_count(open_count)
+    low = page.locator(f"#alerts li[data-id='{rules['low_stock']}']")
+    await expect(low.locator(".alert-title")).to_have_text("Low stock: Nitrile gloves, 20 left")
+    await check_screen(page, "alerts")
+
+    # Acknowledge with a comment: it lands (through the outbox) and the bell counts one fewer.
+    await low.get_by_role("button", name="Acknowledge").click()
+    await page.locator("dialog textarea").fill("Ordered 2 boxes")
+    await page.locator("dialog button[type=submit]").click()
+    await expect(low).to_contain_text("Acknowledged by Nurse: Ordered 2 boxes")
+    await expect(bell.locator(".bell-count")).to_have_text(str(open_count - 1))
+    row = await Alert.select().where(Alert.id == rules["low_stock"]).first()
+    assert row["ack_comment"] == "Ordered 2 boxes" and row["acknowledged_by"].startswith("user:")
+    await expect(low.get_by_role("button", name="Snooze 4 h")).to_have_count(0)  # assistants cannot snooze
+
+    # In French, the manager snoozes the expiring lot for a day.
+    page = await (await new_context(locale="fr-CA")).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/alerts")
+    expiring = page.locator(f"#alerts li[data-id='{rules['expiring']}']")
+    await expect(expiring.locator(".alert-title")).to_contain_text("Expire le")
+    await expiring.get_by_role("button", name="Reporter d’un jour").click()
+    await expect(expiring).to_have_count(0)
+    row = await Alert.select().where(Alert.id == rules["expiring"]).first()
+    assert row["snoozed_until"] is not None and row["snoozed_until"] > utcnow() + timedelta(hours=23)
+
+    # Inspectors read logs: no bell.
+    page = await (await new_context()).new_page()
+    await sign_in(page, "ivy", "logs")
+    await expect(page.locator("#alerts-bell")).to_be_hidden()
