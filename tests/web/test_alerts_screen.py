@@ -70,7 +70,7 @@ async def test_the_bell_counts_and_the_inbox_acknowledges_and_snoozes(new_contex
     await page.goto("/#/alerts")
     expiring = page.locator(f"#alerts li[data-id='{rules['expiring']}']")
     await expect(expiring.locator(".alert-title")).to_contain_text("Expire le")
-    await expiring.get_by_role("button", name="Reporter d’un jour").click()
+    await expiring.get_by_role("button", name="Reporter d\u2019un jour").click()
     await expect(expiring).to_have_count(0)
     row = await Alert.select().where(Alert.id == rules["expiring"]).first()
     assert row["snoozed_until"] is not None and row["snoozed_until"] > utcnow() + timedelta(hours=23)
