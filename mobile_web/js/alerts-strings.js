@@ -31,6 +31,7 @@ addStrings({
     "alerts.rule.expired_on_shelf": "Expired, still on the shelf: {name}, {n} to record as waste",
     "alerts.rule.quarantined_waiting": "On hold, waiting for a decision: {name}, {n} held",
     "alerts.rule.count_overdue": "Monthly count due: {name}",
+    "alerts.rule.cleaning_overdue": "Cleaning overdue: {name}",
   },
   fr: {
     "alerts.title": "Alertes",
@@ -60,5 +61,6 @@ addStrings({
     "alerts.rule.expired_on_shelf": "Expiré, encore en stock : {name}, {n} à jeter (perte)",
     "alerts.rule.quarantined_waiting": "En attente de décision : {name}, {n} retenus",
     "alerts.rule.count_overdue": "Inventaire mensuel à faire : {name}",
+    "alerts.rule.cleaning_overdue": "Nettoyage en retard : {name}",
   },
 });

@@ -9,9 +9,9 @@ arithmetic never depends on the engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 # Days before expiry an alert opens, per item kind (issue 9 defaults).
@@ -24,6 +24,28 @@ class Rule:
     name: str
     sql: str
     params: Callable[[datetime], tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One row of a computed rule, the same columns a SQL rule returns."""
+
+    site: int
+    subject: str
+    severity: str
+    title: str
+    subject_name: str
+    quantity: int | None = None
+    due: date | None = None
+
+
+@dataclass(frozen=True)
+class ComputedRule:
+    """A rule whose test depends on each site's local calendar (due times in its time zone, DST):
+    computed by the feature's own schedule code, then stored by the same set-based upsert."""
+
+    name: str
+    compute: Callable[[datetime], Awaitable[list[Found]]]
 
 
 _USABLE_BY_ITEM = """
@@ -142,4 +164,35 @@ WHERE loc.active = {} AND loc.kind IN ('fridge', 'freezer')
     lambda now: (str(COUNT_EVERY_DAYS), True, now - timedelta(days=COUNT_EVERY_DAYS)),
 )
 
-RULES = [LOW_STOCK, OUT_OF_STOCK, EXPIRING, EXPIRED_ON_SHELF, QUARANTINED, COUNT_OVERDUE]
+
+async def _cleaning_overdue(now: datetime) -> list[Found]:
+    from server.cleaning.service import overdue_sweep
+
+    found = []
+    for site_id, tasks in (await overdue_sweep(now=now)).items():
+        for task in tasks:
+            since = f" (due {task.due_at:%Y-%m-%d %H:%M} UTC)" if task.due_at else ""
+            found.append(
+                Found(
+                    site=site_id,
+                    subject=f"plan:{task.plan_id}",
+                    severity="warning",
+                    title=f"Cleaning overdue: {task.room_name}, {task.plan_name}{since}",
+                    subject_name=f"{task.room_name} · {task.plan_name}",
+                    due=task.due_at.date() if task.due_at else None,
+                )
+            )
+    return found
+
+
+CLEANING_OVERDUE = ComputedRule("cleaning_overdue", _cleaning_overdue)
+
+RULES: list[Rule | ComputedRule] = [
+    LOW_STOCK,
+    OUT_OF_STOCK,
+    EXPIRING,
+    EXPIRED_ON_SHELF,
+    QUARANTINED,
+    COUNT_OVERDUE,
+    CLEANING_OVERDUE,
+]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from server import sql
-from server.alerts.rules import RULES, Rule
-from server.db import write_transaction
+from server.alerts.rules import RULES, ComputedRule, Found, Rule
+from server.db import is_sqlite, write_transaction
 
 # The rule's rows become open alerts; an alert already open for that rule and subject is refreshed
 # (last seen, wording, quantity), so an acknowledged or snoozed alert stays so while it lasts.
@@ -35,9 +35,39 @@ class RuleOutcome:
     resolved: int
 
 
-async def sweep_rule(rule: Rule, now: datetime) -> RuleOutcome:
+# PostgreSQL needs the parameters' types spelled out (they are untyped in a UNION); SQLite must not
+# get CAST(... AS DATE), which would turn '2026-12-01' into the number 2026.
+_ROW_PG = (
+    "SELECT CAST({} AS INTEGER) AS site, CAST({} AS VARCHAR) AS subject, CAST({} AS VARCHAR) AS severity, "
+    "CAST({} AS TEXT) AS title, CAST({} AS VARCHAR) AS subject_name, CAST({} AS INTEGER) AS quantity, "
+    "CAST({} AS DATE) AS due"
+)
+_ROW_SQLITE = (
+    "SELECT {} AS site, {} AS subject, {} AS severity, {} AS title, {} AS subject_name, {} AS quantity, "
+    "{} AS due"
+)
+BATCH = 200  # rows per statement for computed rules
+
+
+async def _upsert_found(rule: ComputedRule, now: datetime) -> None:
+    rows = await rule.compute(now)
+    for start in range(0, len(rows), BATCH):
+        batch: list[Found] = rows[start : start + BATCH]
+        union = " UNION ALL ".join([_ROW_SQLITE if is_sqlite() else _ROW_PG] * len(batch))
+        values = [
+            v
+            for f in batch
+            for v in (f.site, f.subject, f.severity, f.title, f.subject_name, f.quantity, f.due)
+        ]
+        await sql.fetch(_UPSERT.replace("RULE_SQL", union), rule.name, now, now, *values)
+
+
+async def sweep_rule(rule: Rule | ComputedRule, now: datetime) -> RuleOutcome:
     async with write_transaction():
-        await sql.fetch(_UPSERT.replace("RULE_SQL", rule.sql), rule.name, now, now, *rule.params(now))
+        if isinstance(rule, ComputedRule):
+            await _upsert_found(rule, now)
+        else:
+            await sql.fetch(_UPSERT.replace("RULE_SQL", rule.sql), rule.name, now, now, *rule.params(now))
         resolved = await sql.fetch(_RESOLVE, now, rule.name, now)
         still = await sql.fetchrow(
             "SELECT COUNT(*) AS n FROM alert WHERE rule = {} AND resolved_at IS NULL", rule.name
@@ -45,7 +75,7 @@ async def sweep_rule(rule: Rule, now: datetime) -> RuleOutcome:
     return RuleOutcome(rule.name, int(still["n"]) if still else 0, len(resolved))
 
 
-async def sweep(now: datetime, rules: list[Rule] | None = None) -> list[RuleOutcome]:
+async def sweep(now: datetime, rules: list[Rule | ComputedRule] | None = None) -> list[RuleOutcome]:
     """Run every rule (each in its own short transaction, so one slow rule holds nothing else)."""
     chosen = RULES if rules is None else rules
     return [await sweep_rule(rule, now) for rule in chosen]
