@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
+
 from server import sql
+from server.reprocessing import devices as reprocessing_devices
 from server.scans.results import ScanParse
 from server.scans.rules import lookup_code, parse_scan
 from server.scans.schemas import ScanAction, ScanAnswer, ScanPrefill
@@ -69,6 +72,18 @@ async def resolve(site_id: int, raw: str, *, today: date) -> ScanAnswer:
     return answer
 
 
+async def _reprocessing(site_id: int, code: str, answer: ScanAnswer) -> bool:
+    """Device, pack and sterilizer labels: what it is and the reprocessing step a scan offers."""
+    found = await reprocessing_devices.scan(site_id, code)
+    if found.kind == "unknown":
+        return False
+    answer.kind = found.kind
+    answer.entity = msgspec.to_builtins(found)
+    if found.next_step is not None:
+        answer.actions = [ScanAction(action=found.next_step.value, enabled=True)]
+    return True
+
+
 async def _look_up(site_id: int, parsed: ScanParse, answer: ScanAnswer, today: date) -> None:
     if parsed.label_code:
         row = await sql.fetchrow(
@@ -83,6 +98,8 @@ async def _look_up(site_id: int, parsed: ScanParse, answer: ScanAnswer, today: d
                 ScanAction(action="count", enabled=True),
                 ScanAction(action="show", enabled=True),
             ]
+            return
+        if await _reprocessing(site_id, parsed.label_code, answer):
             return
     code = lookup_code(parsed)
     answer.code = code

@@ -484,3 +484,19 @@ async def test_hld_is_blocked_without_a_passing_test_before_each_use(as_: As) ->
         ("Nasal speculum 1", "OPA-2", True, 12),
     ]
     assert await HldRecord.count() == 2
+
+
+async def test_the_scan_endpoint_knows_devices_packs_and_sterilizers(as_: As) -> None:
+    c = await _clinic()
+    mgr = await as_("mgr")
+    st = await _sterilizer(mgr, c["base"])
+    device = await _device(mgr, c["base"])
+    asst = await as_("asst")
+    answer = (await asst.post("/api/scans", {"raw": f"]C1{device['label_code']}"})).json()
+    assert (answer["kind"], answer["entity"]["device"]["id"]) == ("device", device["id"])
+    assert [a["action"] for a in answer["actions"]] == ["point_of_use"]
+    pack = await _packaged(asst, c["base"], device)
+    answer = (await asst.post("/api/scans", {"raw": pack["label_code"]})).json()
+    assert (answer["kind"], answer["entity"]["pack"]["id"], answer["actions"]) == ("pack", pack["id"], [])
+    answer = (await asst.post("/api/scans", {"raw": st["label_code"]})).json()
+    assert (answer["kind"], answer["entity"]["sterilizer_id"]) == ("sterilizer", st["id"])
