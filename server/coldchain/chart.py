@@ -28,6 +28,7 @@ def _scale(lo: float, hi: float, size: float, start: float, invert: bool = False
 
 
 def render(fridge: FridgeRead, rows: Sequence[ReadingRead], start: datetime, end: datetime) -> str:
+    rows = [r for r in rows if not r.corrected]  # a corrected reading is replaced by its correction
     values = [v for r in rows for v in (r.current, r.min, r.max) if v is not None]
     lo = min([fridge.low - 2, *values])
     hi = max([fridge.high + 2, *values])

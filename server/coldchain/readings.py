@@ -8,10 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server import sql
-from server.coldchain import incidents, report, rules, sheet
+from server.coldchain import incidents, rules
 from server.coldchain.schemas import (
     ClosedDayIn,
     ClosedDayRead,
+    CorrectionIn,
     FridgeRead,
     RangeIn,
     ReadingIn,
@@ -41,7 +42,7 @@ MAX_PERIOD = timedelta(days=400)
 MAX_READINGS = 30_000
 
 
-def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
+def invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
     return InvalidInput(f"{field}: {message}", code=code, fields=[{"field": field, "message": message}])
 
 
@@ -49,7 +50,7 @@ def tenths(field: str, value: float) -> int:
     try:
         return rules.to_tenths(value)
     except ValueError as error:
-        raise _invalid(field, str(error), "temperature_invalid") from None
+        raise invalid(field, str(error), "temperature_invalid") from None
 
 
 # --- fridges ----------------------------------------------------------------------------------------
@@ -94,6 +95,8 @@ def reading_read(row: dict[str, Any], low: int, high: int) -> ReadingRead:
         initials=row["initials"],
         note=row["note"],
         incident_id=row["incident"],
+        corrects=row["corrects"],
+        reason=row["reason"],
         out_of_range=rules.out_of_range(
             row["current_tenths"], row["min_tenths"], row["max_tenths"], low, high
         ),
@@ -182,7 +185,7 @@ async def set_range(
 ) -> FridgeRead:
     low, high = tenths("low", data.low), tenths("high", data.high)
     if low >= high:
-        raise _invalid("high", "must be above the low end of the range", "range_invalid")
+        raise invalid("high", "must be above the low end of the range", "range_invalid")
     async with write_transaction():
         await fridge_row(site_id, location_id)
         await FridgeSetting.insert(
@@ -211,69 +214,79 @@ async def set_range(
 # --- readings ---------------------------------------------------------------------------------------
 
 
-def _check_reading(data: ReadingIn, now: datetime) -> tuple[int, int, int, datetime]:
-    current, low, high = tenths("current", data.current), tenths("min", data.min), tenths("max", data.max)
+def _check_values(current_c: float, min_c: float, max_c: float) -> tuple[int, int, int]:
+    current, low, high = tenths("current", current_c), tenths("min", min_c), tenths("max", max_c)
     if not low <= current <= high:
-        raise _invalid("min", "min must be at or below current, and max at or above it", "min_max_order")
+        raise invalid("min", "min must be at or below current, and max at or above it", "min_max_order")
+    return current, low, high
+
+
+def _check_reading(data: ReadingIn, now: datetime) -> tuple[int, int, int, datetime]:
+    current, low, high = _check_values(data.current, data.min, data.max)
     taken_at = data.taken_at or now
     if taken_at > now + FUTURE_SLACK:
-        raise _invalid("taken_at", "is in the future", "taken_at_future")
+        raise invalid("taken_at", "is in the future", "taken_at_future")
     return current, low, high, taken_at
 
 
-async def record_reading(
-    principal: Principal, site_id: int, location_id: int, data: ReadingIn, *, now: datetime
+async def _log(
+    principal: Principal,
+    site_id: int,
+    location_id: int,
+    values: tuple[int, int, int],
+    taken_at: datetime,
+    *,
+    extra: dict[str, Any],
+    action: str,
+    now: datetime,
 ) -> ReadingResult:
-    """Log a reading. Out of range (current, min or max) opens or extends the fridge's incident and
-    holds every lot in it, in this same transaction: either all of it is recorded or none."""
-    current, minimum, maximum, taken_at = _check_reading(data, now)
-    async with write_transaction():
-        fridge = await fridge_row(site_id, location_id, lock=True)
-        out = rules.out_of_range(current, minimum, maximum, fridge["low"], fridge["high"])
-        incident_id = None
-        if out:
-            incident_id = await incidents.excursion(
-                principal, site_id, fridge, [current, minimum, maximum], taken_at, now=now
-            )
-        else:
-            await incidents.back_in_range(location_id, taken_at)
-        inserted = await TemperatureReading.insert(
-            TemperatureReading(
-                site=site_id,
-                location=location_id,
-                taken_at=taken_at,
-                current_tenths=current,
-                min_tenths=minimum,
-                max_tenths=maximum,
-                reset=data.reset,
-                source="manual",
-                taken_by=principal.actor,
-                initials=data.initials.strip(),
-                note=data.note,
-                incident=incident_id,
-                recorded_at=now,
-            )
-        ).returning(*TemperatureReading.all_columns())
-        reading = reading_read(inserted[0], fridge["low"], fridge["high"])
-        await audit.append(
-            actor=principal.actor,
-            site_id=site_id,
-            action="coldchain.reading",
-            entity="temperature_reading",
-            entity_id=reading.id,
-            payload={
-                "location_id": location_id,
-                "taken_at": taken_at.isoformat(),
-                "current": reading.current,
-                "min": reading.min,
-                "max": reading.max,
-                "reset": data.reset,
-                "out_of_range": out,
-                "incident_id": incident_id,
-            },
-            now=now,
+    """Insert one manual reading (or a correction); out of range (current, min or max) opens or
+    extends the fridge's incident and holds every lot in it, in this same transaction."""
+    current, minimum, maximum = values
+    fridge = await fridge_row(site_id, location_id, lock=True)
+    out = rules.out_of_range(current, minimum, maximum, fridge["low"], fridge["high"])
+    incident_id = None
+    if out:
+        incident_id = await incidents.excursion(principal, site_id, fridge, [*values], taken_at, now=now)
+    else:
+        await incidents.back_in_range(location_id, taken_at)
+    inserted = await TemperatureReading.insert(
+        TemperatureReading(
+            site=site_id,
+            location=location_id,
+            taken_at=taken_at,
+            current_tenths=current,
+            min_tenths=minimum,
+            max_tenths=maximum,
+            source="manual",
+            taken_by=principal.actor,
+            incident=incident_id,
+            recorded_at=now,
+            **extra,
         )
-        incident = await incidents.get_incident(site_id, incident_id) if incident_id else None
+    ).returning(*TemperatureReading.all_columns())
+    reading = reading_read(inserted[0], fridge["low"], fridge["high"])
+    await audit.append(
+        actor=principal.actor,
+        site_id=site_id,
+        action=action,
+        entity="temperature_reading",
+        entity_id=reading.id,
+        payload={
+            "location_id": location_id,
+            "taken_at": taken_at.isoformat(),
+            "current": reading.current,
+            "min": reading.min,
+            "max": reading.max,
+            "reset": reading.reset,
+            "out_of_range": out,
+            "incident_id": incident_id,
+            "corrects": reading.corrects,
+            "reason": reading.reason,
+        },
+        now=now,
+    )
+    incident = await incidents.get_incident(site_id, incident_id) if incident_id else None
     if incident is None:
         message = "Reading recorded. The fridge is in range."
     else:
@@ -284,11 +297,83 @@ async def record_reading(
     return ReadingResult(reading=reading, incident=incident, message=message)
 
 
+async def record_reading(
+    principal: Principal, site_id: int, location_id: int, data: ReadingIn, *, now: datetime
+) -> ReadingResult:
+    current, minimum, maximum, taken_at = _check_reading(data, now)
+    extra = {"reset": data.reset, "initials": data.initials.strip(), "note": data.note}
+    async with write_transaction():
+        return await _log(
+            principal,
+            site_id,
+            location_id,
+            (current, minimum, maximum),
+            taken_at,
+            extra=extra,
+            action="coldchain.reading",
+            now=now,
+        )
+
+
+async def correct_reading(
+    principal: Principal,
+    site_id: int,
+    location_id: int,
+    reading_id: int,
+    data: CorrectionIn,
+    *,
+    now: datetime,
+) -> ReadingResult:
+    """A correction is a new reading for the same time that names the one it corrects, with a
+    reason; the original stays (append-only). An out-of-range correction holds the stock as any
+    reading does; an in-range one does not release what the original held (the incident decides)."""
+    values = _check_values(data.current, data.min, data.max)
+    async with write_transaction():
+        original = (
+            await TemperatureReading.select(
+                TemperatureReading.id, TemperatureReading.taken_at, TemperatureReading.source
+            )
+            .where(
+                (TemperatureReading.id == reading_id)
+                & (TemperatureReading.location == location_id)
+                & (TemperatureReading.site == site_id)
+            )
+            .first()
+        )
+        if original is None:
+            raise NotFound("This reading is not in this fridge's log.", code="reading_not_found")
+        if original["source"] != "manual":
+            raise RuleViolation(
+                "Data logger readings are kept as the logger recorded them.", code="logger_reading"
+            )
+        if await TemperatureReading.exists().where(TemperatureReading.corrects == reading_id):
+            raise Conflict(
+                "This reading is already corrected: correct the correction.", code="already_corrected"
+            )
+        extra = {
+            "reset": data.reset,
+            "initials": data.initials.strip(),
+            "note": "",
+            "corrects": reading_id,
+            "reason": data.reason,
+        }
+        return await _log(
+            principal,
+            site_id,
+            location_id,
+            values,
+            original["taken_at"],
+            extra=extra,
+            action="coldchain.correction",
+            now=now,
+        )
+
+
 def check_period(start: datetime, end: datetime) -> None:
     if end <= start:
-        raise _invalid("to", "must be after from", "period_invalid")
+        raise invalid("to", "must be after from", "period_invalid")
     if end - start > MAX_PERIOD:
-        raise _invalid("to", "the period is longer than 400 days", "period_too_long")
+        raise invalid("to", "the period is longer than 400 days", "period_too_long")
 
 
 async def readings_between(
@@ -308,10 +393,14 @@ async def readings_between(
         .limit(MAX_READINGS + 1)
     )
     if len(rows) > MAX_READINGS:
-        raise _invalid(
+        raise invalid(
             "to", f"more than {MAX_READINGS} readings in this period: choose a shorter one", "period_too_long"
         )
-    return [reading_read(r, fridge["low"], fridge["high"]) for r in rows]
+    corrected = {r["corrects"] for r in rows if r["corrects"] is not None}
+    result = [reading_read(r, fridge["low"], fridge["high"]) for r in rows]
+    for reading in result:
+        reading.corrected = reading.id in corrected
+    return result
 
 
 # --- schedule, closed days, due readings ------------------------------------------------------------
@@ -338,7 +427,7 @@ async def set_schedule(
     try:
         times = rules.format_times(rules.parse_times(data.times))
     except ValueError as error:
-        raise _invalid("times", str(error), "times_invalid") from None
+        raise invalid("times", str(error), "times_invalid") from None
     async with write_transaction():
         await ReadingSchedule.insert(ReadingSchedule(site=site_id)).on_conflict(
             target=ReadingSchedule.site, action="DO NOTHING"
@@ -432,49 +521,3 @@ async def due_readings(
             for s in states
         )
     return result
-
-
-# --- outputs ----------------------------------------------------------------------------------------
-
-
-async def month_sheet_pdf(site_id: int, location_id: int, month: str, *, now: datetime) -> bytes:
-    try:
-        year, number = (int(x) for x in month.split("-"))
-        date(year, number, 1)
-    except ValueError:
-        raise _invalid("month", "give a month like 2026-03", "month_invalid") from None
-    zone = await site_zone(site_id)
-    site = await Site.select(Site.name).where(Site.id == site_id).first()
-    fridge = await fridge_status(site_id, location_id)
-    start, end = sheet.month_bounds(year, number, zone)
-    rows = await readings_between(site_id, location_id, start, end)
-    sched = await get_schedule(site_id)
-    closed = await closed_days(
-        site_id, start.astimezone(zone).date(), (end - timedelta(days=1)).astimezone(zone).date()
-    )
-    return sheet.month_sheet(
-        site_name=site["name"] if site else "",
-        fridge_name=fridge.name,
-        low=fridge.low,
-        high=fridge.high,
-        year=year,
-        month=number,
-        zone=zone,
-        times=rules.parse_times(",".join(sched.times)),
-        readings=rows,
-        closed_days={c.day: c.note for c in closed},
-        now=now,
-    )
-
-
-async def incident_report_pdf(site_id: int, incident_id: int, weeks: int, *, now: datetime) -> bytes:
-    """The incident with its lots and the readings from ``weeks`` before it to its end (or now)."""
-    incident = await incidents.get_incident(site_id, incident_id)
-    zone = await site_zone(site_id)
-    site = await Site.select(Site.name).where(Site.id == site_id).first()
-    start = incident.started_at - timedelta(weeks=weeks)
-    end = (incident.closed_at or incident.ended_at or now) + timedelta(seconds=1)
-    rows = await readings_between(
-        site_id, incident.location_id, start, max(end, incident.started_at + FUTURE_SLACK)
-    )
-    return report.incident_pdf(incident, rows, site_name=site["name"] if site else "", zone=zone)

@@ -10,11 +10,12 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import JSONBody, Parameter, QueryParameter
 
 from server.clock import utcnow
-from server.coldchain import chart, incidents, loggers, readings, sheet
+from server.coldchain import chart, incidents, loggers, outputs, readings, sheet
 from server.coldchain.schemas import (
     ClosedDayIn,
     ClosedDayRead,
     CloseIn,
+    CorrectionIn,
     DecisionIn,
     FridgeRead,
     IncidentRead,
@@ -124,6 +125,31 @@ class FridgeController(Controller):
             lambda: readings.record_reading(principal, site_id, location_id, data, now=utcnow()),
         )
 
+    @post(
+        "/{location_id:int}/readings/{reading_id:int}/correct",
+        guards=[write_site],
+        summary="Correct a reading",
+        description="A new reading for the same time that names the one it corrects, with a reason; the "
+        "original stays in the log. Out of range, it holds the stock like any reading.",
+    )
+    async def correct_reading(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        location_id: PathId,
+        reading_id: PathId,
+        data: JSONBody[CorrectionIn],
+        idempotency_key: IdempotencyKey,
+    ) -> ReadingResult:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            ReadingResult,
+            lambda: readings.correct_reading(principal, site_id, location_id, reading_id, data, now=utcnow()),
+        )
+
     @get("/{location_id:int}/readings", guards=[read_site], summary="A fridge's readings for a period")
     async def list_readings(
         self, site_id: PathId, location_id: PathId, start: FromDay = None, end: ToDay = None
@@ -178,7 +204,7 @@ class FridgeController(Controller):
         location_id: PathId,
         month: Annotated[str, Parameter(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")],
     ) -> Response[bytes]:
-        pdf = await readings.month_sheet_pdf(site_id, location_id, month, now=utcnow())
+        pdf = await outputs.month_sheet_pdf(site_id, location_id, month, now=utcnow())
         return Response(
             pdf,
             media_type="application/pdf",
@@ -314,7 +340,7 @@ class IncidentController(Controller):
         incident_id: PathId,
         weeks: Annotated[int, Parameter(ge=1, le=8, description="Weeks of readings before it.")] = 4,
     ) -> Response[bytes]:
-        pdf = await readings.incident_report_pdf(site_id, incident_id, weeks, now=utcnow())
+        pdf = await outputs.incident_report_pdf(site_id, incident_id, weeks, now=utcnow())
         return Response(
             pdf,
             media_type="application/pdf",

@@ -39,7 +39,19 @@ class ReadingRead(Read):
     initials: str
     note: str
     incident_id: int | None
+    corrects: int | None  # the reading this one corrects
+    reason: str  # why (corrections)
     out_of_range: list[str]
+    corrected: bool = False  # a later reading corrects this one (listed, but not charted or on the sheet)
+
+
+class CorrectionIn(Request):
+    current: Temperature
+    min: Temperature
+    max: Temperature
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+    reset: bool = True
+    initials: Annotated[str, msgspec.Meta(max_length=8)] = ""
 
 
 class RangeIn(Request):

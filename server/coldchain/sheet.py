@@ -37,6 +37,9 @@ CSV_COLUMNS = [
     "out_of_range",
     "incident_id",
     "note",
+    "corrects_id",
+    "correction_reason",
+    "corrected",
 ]
 
 
@@ -91,6 +94,8 @@ def _day_cells(
             notes.append(f"{slot.at:%H:%M}: +{len(inside) - 1} more")
         if r.incident_id:
             notes.append(f"incident #{r.incident_id}")
+        if r.corrects:
+            notes.append(f"{slot.at:%H:%M} corrected: {r.reason}")
     if closed:
         notes.insert(0, f"closed{': ' + closed if closed.strip() else ''}")
     return cells, red, "; ".join(dict.fromkeys(notes))
@@ -110,7 +115,7 @@ def month_sheet(
     closed_days: dict[date, str],
     now: datetime,
 ) -> bytes:
-    manual = [r for r in readings if r.source == "manual"]
+    manual = [r for r in readings if r.source == "manual" and not r.corrected]
     styles = getSampleStyleSheet()
     header = ["Date"]
     for t in times:
@@ -188,6 +193,9 @@ def readings_csv(readings: Sequence[ReadingRead], zone: ZoneInfo) -> str:
                 " ".join(r.out_of_range),
                 r.incident_id or "",
                 _text(r.note),
+                r.corrects or "",
+                _text(r.reason),
+                "yes" if r.corrected else "no",
             ]
         )
     return out.getvalue()

@@ -114,3 +114,9 @@ class TemperatureReading(Table, tablename="temperature_reading"):
     note = Text()
     incident = ForeignKey(references=ColdChainIncident, on_delete=OnDelete.restrict, null=True, default=None)
     recorded_at = Timestamptz()
+    # A correction is a new reading for the same time that names the one it corrects, with a reason.
+    # NO ACTION (checked at the statement's end): a corrected reading still cannot be deleted alone.
+    corrects: ForeignKey["TemperatureReading"] = ForeignKey(
+        references="self", on_delete=OnDelete.no_action, null=True, default=None
+    )
+    reason = Text()

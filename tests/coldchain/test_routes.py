@@ -496,3 +496,58 @@ async def test_the_fridge_list_and_due_readings_cost_the_same_queries_for_any_nu
         await readings.due_readings(d["site"], None, now=utcnow(), only_missing=False)
     assert len(listed) == 6 and sum(1 for f in listed if f.open_incident_id) == 4
     assert len(many) == len(few) <= 16
+
+
+async def test_a_correction_is_a_new_reading_that_names_the_one_it_corrects(client: Client) -> None:
+    d = await _setup(client)
+    amy = await login(client, "amy")
+    first = (await amy.post(d["readings"], _reading(5.0))).json()["reading"]
+    url = f"{d['readings']}/{first['id']}/correct"
+    no_reason = await amy.post(url, {"current": 5.2, "min": 4.0, "max": 6.0})
+    assert no_reason.status_code == 400
+    fixed = await amy.post(url, {"current": 5.2, "min": 4.0, "max": 6.0, "reason": "Misread the display"})
+    assert fixed.status_code == 201, fixed.text
+    correction = fixed.json()["reading"]
+    assert (correction["corrects"], correction["reason"], correction["taken_at"]) == (
+        first["id"],
+        "Misread the display",
+        first["taken_at"],
+    )
+    again = await amy.post(url, {"current": 5.3, "min": 4.0, "max": 6.0, "reason": "x"})
+    assert again.status_code == 409 and again.json()["code"] == "already_corrected"
+    # A correction that is out of range holds the stock like any reading.
+    hot = await amy.post(
+        f"{d['readings']}/{correction['id']}/correct",
+        {"current": 9.2, "min": 4.0, "max": 9.2, "reason": "Typo"},
+    )
+    assert hot.status_code == 201 and hot.json()["incident"] is not None
+    assert (await _status(d["a1"]))[0] == "quarantined"
+    listed = (await amy.get(d["readings"])).json()
+    assert [(r["current"], r["corrected"]) for r in listed] == [(5.0, True), (5.2, True), (9.2, False)]
+    csv_text = (await amy.get(f"{d['readings']}.csv")).text
+    assert csv_text.splitlines()[0].endswith("corrects_id,correction_reason,corrected")
+    svg = (await amy.get(f"{d['base']}/fridges/{d['fridge']}/chart.svg")).text
+    assert svg.count("<circle") == 1  # only what stands
+    assert await AuditEvent.count().where(AuditEvent.action == "coldchain.correction") == 2
+    # Another fridge's reading, a logger reading, an inspector: refused.
+    other = await amy.post(
+        f"{d['base']}/fridges/{d['other_fridge']}/readings/{first['id']}/correct",
+        {"current": 5.0, "min": 4.0, "max": 6.0, "reason": "x"},
+    )
+    assert other.status_code == 404 and other.json()["code"] == "reading_not_found"
+    await amy.post(
+        f"{d['base']}/fridges/{d['fridge']}/logger-import",
+        {"csv": "timestamp,temperature\n2026-03-01 10:00,4.5\n", "dry_run": False},
+    )
+    logged = (
+        await TemperatureReading.select(TemperatureReading.id)
+        .where(TemperatureReading.source == "logger")
+        .first()
+    )
+    assert logged is not None
+    refused = await amy.post(
+        f"{d['readings']}/{logged['id']}/correct", {"current": 5.0, "min": 4.0, "max": 6.0, "reason": "x"}
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "logger_reading"
+    ivy = await login(client, "ivy")
+    assert (await ivy.post(url, {"current": 5.0, "min": 4.0, "max": 6.0, "reason": "x"})).status_code == 403
