@@ -78,15 +78,7 @@ async def export_csv(site_id: int, f: LoadFilter) -> str:
     loads = await list_loads(site_id, f)
     tz = await site_zone(site_id)
     sterilizers = {r["id"]: r for r in await Sterilizer.select().where(Sterilizer.site == site_id)}
-    contents: dict[int, list[str]] = {}
-    if loads:
-        packs = (
-            await Pack.select(Pack.load, Pack.label_code, Pack.device.name.as_alias("name"))
-            .where(Pack.load.is_in([load.id for load in loads]))
-            .order_by(Pack.id)
-        )
-        for p in packs:
-            contents.setdefault(p["load"], []).append(f"{p['name']} ({p['label_code']})")
+    contents = await load_contents([load.id for load in loads])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
@@ -123,6 +115,20 @@ async def export_csv(site_id: int, f: LoadFilter) -> str:
     writer.writerow([])
     writer.writerow(["audit_chain", *await chain_range(site_id, f, tz)])
     return out.getvalue()
+
+
+async def load_contents(load_ids: list[int]) -> dict[int, list[str]]:
+    """Each load's packs as "device (label code)"."""
+    contents: dict[int, list[str]] = {}
+    if load_ids:
+        packs = (
+            await Pack.select(Pack.load, Pack.label_code, Pack.device._.name.as_alias("name"))
+            .where(Pack.load.is_in(load_ids))
+            .order_by(Pack.id)
+        )
+        for p in packs:
+            contents.setdefault(p["load"], []).append(f"{p['name']} ({p['label_code']})")
+    return contents
 
 
 async def chain_range(site_id: int, f: LoadFilter, tz: Any) -> list[str]:

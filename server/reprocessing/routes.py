@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
-from server.reprocessing import devices, hld, loads, printing, review, sterilizers
+from server.reprocessing import devices, hld, loads, logbook, printing, review, sterilizers
 from server.reprocessing.review import LoadFilter
 from server.reprocessing.rules import LoadStatus, Status
 from server.reprocessing.schemas import (
@@ -340,6 +340,22 @@ class LoadController(Controller):
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="sterilizer-loads-site-{site_id}.csv"'},
         )
+
+    @get(
+        "/export.pdf",
+        guards=[read_site],
+        summary="The sterilization monitoring log as PDF (PHO layout, with the audit-chain range)",
+        media_type="application/pdf",
+    )
+    async def export_pdf(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+    ) -> Response[bytes]:
+        body = await logbook.export_pdf(site_id, LoadFilter(sterilizer_id, from_date, to_date))
+        return _pdf(body, f"sterilization-log-site-{site_id}.pdf")
 
     @post(
         "/",

@@ -14,6 +14,7 @@ from server.core.rules import Role
 from server.core.tables import AuditEvent
 from server.reprocessing.tables import Device, HldRecord, Load, Pack, RecallPack, Step, Use
 from tests.factories import Session, make_site, make_user
+from tests.labels.decode import decode_pdf
 from tests.reprocessing.conftest import As
 
 OK_RESULTS = {"physical_met": True, "external_ci": "pass", "internal_ci": "pass"}
@@ -372,7 +373,25 @@ async def test_inspector_reads_and_exports_but_cannot_write(as_: As) -> None:
     assert rows[-1][2].startswith("seq ") and rows[-1][3].startswith("hash ")
     pdf = await insp.get(f"{base}/loads/{load['id']}/labels.pdf")
     assert pdf.status_code == 200
-    assert pdf.content.startswith(b"%PDF")
+    label_text = _pdf_text(pdf.content)
+    assert "Load 1" in label_text and "AB" in label_text and "Sterilizer Statim A" in label_text
+    assert [f.text for f in decode_pdf(pdf.content, 300)] == [pack["label_code"]]
+    log = await insp.get(f"{base}/loads/export.pdf", params={"sterilizer_id": st["id"]})
+    assert log.status_code == 200
+    text = _pdf_text(log.content)
+    assert "serial SN-Statim A" in text
+    assert pack["label_code"] in text
+    assert rows[-1][3].split()[1][:20] in text.replace("\n", "").replace("\r", "")
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
 
 
 async def test_steps_are_exactly_once(as_: As) -> None:
