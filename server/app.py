@@ -26,6 +26,7 @@ from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
 from server.labels.routes import ROUTES as LABEL_ROUTES
+from server.purchasing.routes import ROUTES as PURCHASING_ROUTES
 from server.reprocessing.routes import ROUTES as REPROCESSING_ROUTES
 from server.scans.routes import ROUTES as SCAN_ROUTES
 from server.stock.routes import ROUTES as STOCK_ROUTES
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *CLEANING_ROUTES,
             *REPROCESSING_ROUTES,
             *ALERT_ROUTES,
+            *PURCHASING_ROUTES,
             *web_routes(),
         ],
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),

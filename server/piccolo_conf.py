@@ -16,6 +16,7 @@ APPS = [
     "server.coldchain.piccolo_app",
     "server.reprocessing.piccolo_app",
     "server.alerts.piccolo_app",
+    "server.purchasing.piccolo_app",
 ]
 
 
