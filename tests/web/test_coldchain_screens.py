@@ -211,3 +211,27 @@ async def test_import_a_logger_file_after_seeing_what_it_holds_and_set_the_sched
     sched = await ReadingSchedule.select().first()
     assert sched is not None and (sched["times"], sched["grace_minutes"]) == ("08:15,16:30", 45)
     assert await ClosedDay.count() == 1
+
+
+async def test_correct_a_misread_reading_from_the_fridge_screen(new_context: NewContext) -> None:
+    from server.coldchain.schemas import ReadingIn
+
+    c = await clinic()
+    await readings.record_reading(
+        SYSTEM, c["site"], c["fridge"], ReadingIn(current=4.6, min=3.9, max=6.2, initials="NB"), now=utcnow()
+    )
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto(f"/#/fridge?id={c['fridge']}")
+    await page.click("#cc-recent-panel summary")
+    await page.click("#cc-recent .cc-correct-open")
+    form = page.locator("#cc-recent .cc-correct")
+    await form.locator("input[name=current]").fill("4.8")
+    await form.locator("input[name=reason]").fill("Misread the display")
+    await check_screen(page, "coldchain-correct")
+    await form.get_by_role("button").click()
+    await expect(page.locator("#cc-recent .cc-reading[data-corrected=true]")).to_have_count(1)
+    await expect(page.locator("#cc-recent")).to_contain_text("Correction: Misread the display")
+    rows = await TemperatureReading.select().order_by(TemperatureReading.id)
+    assert [(r["current_tenths"], r["corrects"]) for r in rows] == [(46, None), (48, rows[0]["id"])]

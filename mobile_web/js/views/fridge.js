@@ -115,9 +115,63 @@ async function fridgeScreen(view, id, { rerender }) {
       alt: t("cc.chart_alt", { name: fridge.name }), width: "720", height: "320" }),
     h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/log-sheet.pdf?month=${month}`), class: "link-more", download: "" }, t("cc.sheet"))),
     h("p", {}, h("a", { href: api(`/coldchain/fridges/${id}/readings.csv?from=${from}`), class: "link-more", download: "" }, t("cc.csv"))));
+  const recent = await recentCard(fridge, rerender);
+  if (recent) children.push(recent);
   if (role() !== "inspector") children.push(importCard(id, rerender));
   if (isManager()) children.push(rangeCard(fridge, rerender), h("a", { href: "#/incidents", class: "link-more" }, t("cc.incidents")));
   view.replaceChildren(screen(`${t("cc.title")}: ${fridge.name}`, ...children));
+}
+
+// --- recent readings and corrections (online only) ----------------------------------------------------
+
+function correctionForm(fridge, reading, rerender) {
+  const input = (name, value) => h("input", { type: "number", name, step: "0.1", min: "-90", max: "60", value, class: "cc-temp", required: true });
+  const reason = h("input", { name: "reason", maxlength: "1000", required: true, autocomplete: "off" });
+  const form = h("form", { class: "stack cc-correct" },
+    h("div", { class: "cc-temps" }, field(t("cc.current"), input("current", reading.current)), field(t("cc.min"), input("min", reading.min)),
+      field(t("cc.max"), input("max", reading.max))),
+    field(t("cc.reason"), reason), h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("cc.correct_save")));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const [current, min, max] = ["current", "min", "max"].map((n) => Number(form.elements[n].value));
+    if (!reason.value.trim()) return reason.focus();
+    if (!(min <= current && current <= max)) return toast(t("cc.order"), { error: true });
+    const out = [current, min, max].some((v) => v < fridge.low || v > fridge.high);
+    if (out && !(await confirmDialog(t("cc.confirm_out", { low: deg(fridge.low), high: deg(fridge.high) })))) return;
+    await saveThen("POST", `/coldchain/fridges/${fridge.location_id}/readings/${reading.id}/correct`,
+      { current, min, max, reason: reason.value.trim() }, rerender);
+  });
+  return form;
+}
+
+async function recentCard(fridge, rerender) {
+  const from = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+  let rows;
+  try {
+    rows = await get(api(`/coldchain/fridges/${fridge.location_id}/readings?from=${from}`));
+  } catch (err) {
+    if (err instanceof ApiError && err.isNetwork) return null;
+    throw err;
+  }
+  const manual = rows.filter((r) => r.source === "manual").reverse().slice(0, 10);
+  if (!manual.length) return null;
+  const list = h("ul", { class: "list", id: "cc-recent" }, ...manual.map((r) => {
+    const item = h("li", { class: "list-item cc-reading", dataset: { id: r.id, corrected: String(r.corrected) } },
+      h("div", { class: "row-between" }, h("span", {}, formatDateTime(r.taken_at)),
+        r.corrected ? h("span", { class: "badge badge-done" }, t("cc.corrected"))
+          : r.out_of_range.length ? h("span", { class: "badge badge-alert" }, t("cc.out")) : null),
+      h("span", {}, `${deg(r.current)} °C (min ${deg(r.min)}, max ${deg(r.max)}) ${r.initials}`),
+      r.corrects ? h("span", { class: "muted" }, t("cc.correction_of", { reason: r.reason })) : null);
+    if (!r.corrected && role() !== "inspector") {
+      const open = h("button", { type: "button", class: "btn cc-correct-open", onclick: () => {
+        open.replaceWith(correctionForm(fridge, r, rerender));
+        item.querySelector("input[name=reason]")?.focus();
+      } }, t("cc.correct"));
+      item.append(open);
+    }
+    return item;
+  }));
+  return panel("cc-recent-panel", t("cc.recent"), list);
 }
 
 // --- logger import and managers' settings (online only) ---------------------------------------------
