@@ -1,7 +1,262 @@
-"""HTTP routes for reordering: suggestions, suppliers, purchase orders and receiving against them."""
+"""HTTP routes for reordering: suppliers and suggestions and orders (managers), receiving against an
+order (assistants too), documents and reports (every role at the site, inspectors included)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-ROUTES: list[Any] = []
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import JSONBody, Parameter
+
+from server.clock import utcnow
+from server.core.permissions import manage_site, read_site, write_site
+from server.http import Caller, IdempotencyKey, once
+from server.purchasing import documents, reports, service
+from server.purchasing.rules import OrderStatus
+from server.purchasing.schemas import (
+    CancelIn,
+    DraftsIn,
+    DraftsResult,
+    LineUpdate,
+    OrderRead,
+    ReceiveLineIn,
+    ReceiveResult,
+    SupplierIn,
+    SupplierRead,
+    SupplierSuggestions,
+    SupplierUpdate,
+)
+from server.schemas import PathId
+
+FromDate = Annotated[date | None, Parameter(description="From this day (inclusive); default 12 months back.")]
+ToDate = Annotated[date | None, Parameter(description="To this day (inclusive); default today.")]
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"content-disposition": f'attachment; filename="{name}"'}
+
+
+class SupplierController(Controller):
+    path = "/api/sites/{site_id:int}/suppliers"
+    tags = ["purchasing"]
+
+    @get("/", guards=[read_site], summary="Suppliers")
+    async def list_suppliers(self, site_id: PathId) -> list[SupplierRead]:
+        return await service.list_suppliers(site_id)
+
+    @post("/", guards=[manage_site], summary="Add a supplier")
+    async def create_supplier(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[SupplierIn],
+        idempotency_key: IdempotencyKey,
+    ) -> SupplierRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SupplierRead,
+            lambda: service.create_supplier(principal, site_id, data, now=utcnow()),
+        )
+
+    @patch("/{supplier_id:int}", guards=[manage_site], summary="Change a supplier")
+    async def update_supplier(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        supplier_id: PathId,
+        data: JSONBody[SupplierUpdate],
+        idempotency_key: IdempotencyKey,
+    ) -> SupplierRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            SupplierRead,
+            lambda: service.update_supplier(principal, site_id, supplier_id, data, now=utcnow()),
+        )
+
+
+class ReorderController(Controller):
+    path = "/api/sites/{site_id:int}/reorder"
+    tags = ["purchasing"]
+
+    @get(
+        "/suggestions",
+        guards=[read_site],
+        summary="What to reorder, per supplier",
+        description="par level - usable on hand - on order, rounded up to whole packs; publicly funded "
+        "vaccines capped at one month's supply from the last 8 weeks of use (Ontario).",
+    )
+    async def suggestions(
+        self,
+        site_id: PathId,
+        supplier: Annotated[str | None, Parameter(max_length=200, description="Only this supplier.")] = None,
+    ) -> list[SupplierSuggestions]:
+        return await service.suggestions(site_id, now=utcnow(), supplier=supplier)
+
+    @get(
+        "/reports/wastage.csv",
+        guards=[read_site],
+        summary="Wastage by month, reason and item (CSV)",
+        media_type="text/csv",
+    )
+    async def wastage_csv(
+        self, site_id: PathId, from_date: FromDate = None, to_date: ToDate = None
+    ) -> Response[str]:
+        body = await reports.wastage_csv(site_id, from_date, to_date, now=utcnow())
+        return Response(body, media_type="text/csv", headers=_attachment(f"wastage-site-{site_id}.csv"))
+
+    @get(
+        "/reports/usage.csv",
+        guards=[read_site],
+        summary="Usage by month and item (CSV)",
+        media_type="text/csv",
+    )
+    async def usage_csv(
+        self, site_id: PathId, from_date: FromDate = None, to_date: ToDate = None
+    ) -> Response[str]:
+        body = await reports.usage_csv(site_id, from_date, to_date, now=utcnow())
+        return Response(body, media_type="text/csv", headers=_attachment(f"usage-site-{site_id}.csv"))
+
+
+class OrderController(Controller):
+    path = "/api/sites/{site_id:int}/purchase-orders"
+    tags = ["purchasing"]
+
+    @get("/", guards=[read_site], summary="Purchase orders, newest first")
+    async def list_orders(
+        self,
+        site_id: PathId,
+        status: Annotated[OrderStatus | None, Parameter(description="Only orders in this status.")] = None,
+    ) -> list[OrderRead]:
+        return await service.list_orders(site_id, status=status)
+
+    @post(
+        "/drafts",
+        guards=[manage_site],
+        summary="Turn (edited) suggestions into draft orders",
+        description="One draft per supplier.",
+    )
+    async def create_drafts(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        data: JSONBody[DraftsIn],
+        idempotency_key: IdempotencyKey,
+    ) -> DraftsResult:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            DraftsResult,
+            lambda: service.create_drafts(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/{order_id:int}", guards=[read_site], summary="One purchase order, with its receipts")
+    async def get_order(self, site_id: PathId, order_id: PathId) -> OrderRead:
+        return await service.get_order(site_id, order_id)
+
+    @patch("/{order_id:int}/lines/{line_id:int}", guards=[manage_site], summary="Change a draft line's packs")
+    async def update_line(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        line_id: PathId,
+        data: JSONBody[LineUpdate],
+        idempotency_key: IdempotencyKey,
+    ) -> OrderRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            OrderRead,
+            lambda: service.update_line(principal, site_id, order_id, line_id, data, now=utcnow()),
+        )
+
+    @post("/{order_id:int}/send", guards=[manage_site], summary="Mark a draft as sent to the supplier")
+    async def send(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> OrderRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            OrderRead,
+            lambda: service.send_order(principal, site_id, order_id, now=utcnow()),
+        )
+
+    @post("/{order_id:int}/cancel", guards=[manage_site], summary="Cancel an order, with the reason")
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        data: JSONBody[CancelIn],
+        idempotency_key: IdempotencyKey,
+    ) -> OrderRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            OrderRead,
+            lambda: service.cancel_order(principal, site_id, order_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{order_id:int}/lines/{line_id:int}/receipts",
+        guards=[write_site],
+        summary="Receive against an order line",
+        description="Scan the GS1 code to fill the lot and expiry; goes into stock with the order "
+        "number as reference. More than ordered, or a line closed short, is a discrepancy.",
+    )
+    async def receive(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        line_id: PathId,
+        data: JSONBody[ReceiveLineIn],
+        idempotency_key: IdempotencyKey,
+    ) -> ReceiveResult:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            ReceiveResult,
+            lambda: service.receive_line(principal, site_id, order_id, line_id, data, now=utcnow()),
+        )
+
+    @get("/{order_id:int}/order.csv", guards=[read_site], summary="The order as CSV", media_type="text/csv")
+    async def order_csv(self, site_id: PathId, order_id: PathId) -> Response[str]:
+        order = await service.get_order(site_id, order_id)
+        body = documents.order_csv(order, await documents.order_context(order))
+        return Response(body, media_type="text/csv", headers=_attachment(f"{order.number}.csv"))
+
+    @get(
+        "/{order_id:int}/order.pdf",
+        guards=[read_site],
+        summary="The order as PDF",
+        media_type="application/pdf",
+    )
+    async def order_pdf(self, site_id: PathId, order_id: PathId) -> Response[bytes]:
+        order = await service.get_order(site_id, order_id)
+        body = documents.order_pdf(order, await documents.order_context(order))
+        return Response(body, media_type="application/pdf", headers=_attachment(f"{order.number}.pdf"))
+
+
+ROUTES = [SupplierController, ReorderController, OrderController]

@@ -1,6 +1,6 @@
 """Purchasing tables: suppliers, purchase orders with their lines, and receipts against a line.
 
-Quantities on a line are ordered in packs (``packs`` × ``pack_qty`` units); what arrives is counted in
+Quantities on a line are ordered in packs (``packs`` x ``pack_qty`` units); what arrives is counted in
 units, as the stock ledger counts them. A receipt names the ledger movement it made.
 """
 

@@ -1,0 +1,160 @@
+"""Request and response shapes for suppliers, suggestions, purchase orders and receipts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+
+from server.purchasing.rules import Discrepancy, OrderStatus
+from server.schemas import Id, Name, Read, Request
+
+Packs = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+PackQty = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+Email = Annotated[str, msgspec.Meta(max_length=200, pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Phone = Annotated[str, msgspec.Meta(max_length=40)]
+Note = Annotated[str, msgspec.Meta(max_length=1000)]
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+Scan = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
+LotNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+
+
+class SupplierIn(Request):
+    name: Name
+    email: Email = ""
+    phone: Phone = ""
+
+
+class SupplierUpdate(Request):
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    active: bool | None = None
+
+
+class SupplierRead(Read):
+    id: int
+    name: str
+    email: str
+    phone: str
+    active: bool
+
+
+class SuggestionRead(Read):
+    item_id: int
+    item_name: str
+    item_kind: str
+    supplier_name: str  # the item's default supplier, as typed in the catalog
+    supplier_id: int | None  # that supplier, when it is on the site's supplier list
+    par_level: int
+    reorder_point: int
+    usable_on_hand: int
+    on_order: int
+    pack_qty: int
+    needed_units: int
+    packs: int
+    units: int
+    capped: bool
+    month_supply: int | None
+    used_recently: int
+    note: str
+
+
+class SupplierSuggestions(Read):
+    supplier_name: str
+    supplier_id: int | None
+    lines: list[SuggestionRead]
+
+
+class DraftLineIn(Request):
+    item_id: Id
+    packs: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    pack_qty: PackQty | None = None  # default: the item's largest GTIN pack
+    supplier_id: Id | None = None  # default: the item's default supplier
+    suggested_packs: Packs | None = None
+
+
+class DraftsIn(Request):
+    lines: Annotated[list[DraftLineIn], msgspec.Meta(min_length=1, max_length=500)]
+    note: Note = ""
+
+
+class LineUpdate(Request):
+    packs: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class CancelIn(Request):
+    reason: Reason
+
+
+class ReceiptRead(Read):
+    id: int
+    lot_id: int
+    lot_number: str
+    expiry: date | None
+    location_id: int
+    units: int
+    movement_id: int
+    note: str
+    actor: str
+    at: datetime
+
+
+class LineRead(Read):
+    id: int
+    item_id: int
+    item_name: str
+    packs: int
+    pack_qty: int
+    ordered_units: int
+    suggested_packs: int | None
+    received_units: int
+    closed: bool
+    discrepancy: Discrepancy
+    discrepancy_units: int
+    receipts: list[ReceiptRead] = []
+
+
+class OrderRead(Read):
+    id: int
+    number: str
+    site_id: int
+    supplier_id: int
+    supplier_name: str
+    status: OrderStatus
+    note: str
+    cancel_reason: str
+    created_by: str
+    created_at: datetime
+    sent_by: str
+    sent_at: datetime | None
+    closed_at: datetime | None
+    lines: list[LineRead]
+
+
+class DraftsResult(Read):
+    orders: list[OrderRead]
+
+
+class ReceiveLineIn(Request):
+    """Receive against one order line. With ``scan`` (a GS1 code), the item must match the line and
+    its lot and expiry fill what is not given; ``quantity`` then counts scanned packs (x the code's
+    pack size). Without a scan, ``quantity`` is in units and the lot number is required."""
+
+    location_id: Id
+    quantity: Quantity
+    scan: Scan | None = None
+    lot_number: LotNumber | None = None
+    expiry: date | None = None
+    final: bool = False  # nothing more is coming for this line: a shortfall becomes a discrepancy
+    note: Note = ""
+
+
+class ReceiveResult(Read):
+    order: OrderRead
+    line_id: int
+    receipt: ReceiptRead
+    units: int
+    warnings: list[str] = []
