@@ -23,7 +23,7 @@ WHERE m.site = {} AND m.kind = {} AND m.at >= {} AND m.at < {}
 """
 
 
-async def _zone(site_id: int) -> ZoneInfo:
+async def site_zone(site_id: int) -> ZoneInfo:
     row = await sql.fetchrow("SELECT timezone FROM site WHERE id = {}", site_id)
     if row is None:
         raise NotFound("This site does not exist.", code="site_not_found")
@@ -46,7 +46,7 @@ async def _rows(
     site_id: int, kind: str, from_date: date | None, to_date: date | None, now: datetime
 ) -> list[tuple[str, str, int, str]]:
     """(month, reason, units, item name) per movement of ``kind``, units positive."""
-    tz = await _zone(site_id)
+    tz = await site_zone(site_id)
     start, end = _window(from_date, to_date, now.astimezone(tz).date())
     since = datetime.combine(start, time(0), tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)

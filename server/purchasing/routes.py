@@ -12,10 +12,11 @@ from litestar.params import JSONBody, Parameter
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
-from server.purchasing import documents, reports, service
+from server.purchasing import dashboard, documents, reports, service
 from server.purchasing.rules import OrderStatus
 from server.purchasing.schemas import (
     CancelIn,
+    DashboardRead,
     DraftsIn,
     DraftsResult,
     LineUpdate,
@@ -98,6 +99,16 @@ class ReorderController(Controller):
         supplier: Annotated[str | None, Parameter(max_length=200, description="Only this supplier.")] = None,
     ) -> list[SupplierSuggestions]:
         return await service.suggestions(site_id, now=utcnow(), supplier=supplier)
+
+    @get(
+        "/dashboard",
+        guards=[read_site],
+        summary="The manager's numbers",
+        description="Low stock, usable stock expiring in 30/60/90 days, this month's wastage by reason, "
+        "open orders and open alerts. Units, not dollars: the catalog has no prices yet.",
+    )
+    async def numbers(self, site_id: PathId) -> DashboardRead:
+        return await dashboard.dashboard(site_id, now=utcnow())
 
     @get(
         "/reports/wastage.csv",

@@ -158,3 +158,33 @@ class ReceiveResult(Read):
     receipt: ReceiptRead
     units: int
     warnings: list[str] = []
+
+
+class LowStockRead(Read):
+    item_id: int
+    item_name: str
+    usable_on_hand: int
+    on_order: int
+    par_level: int
+
+
+class ExpiringRead(Read):
+    days: int
+    lots: int
+    units: int
+
+
+class CountRead(Read):
+    key: str
+    count: int
+
+
+class DashboardRead(Read):
+    """The manager's numbers for one site. Quantities are units: the catalog has no prices yet."""
+
+    low_stock: list[LowStockRead]
+    expiring: list[ExpiringRead]  # usable lots expiring within 30, 60 and 90 days (cumulative)
+    wastage_month: str  # the site's current local month, YYYY-MM
+    wastage_by_reason: list[CountRead]  # units wasted this month per reason
+    open_orders: list[CountRead]  # per status: draft, sent, partly_received
+    open_alerts: list[CountRead]  # unresolved alerts per rule (overdue counts, cleaning, expiry...)
