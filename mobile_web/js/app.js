@@ -8,6 +8,7 @@ import "/js/labels-strings.js"; // the "Print labels" link on Places
 import "/js/cleaning-strings.js"; // "Clean this room" on a room scan, cleaning in My tasks
 import "/js/coldchain-strings.js"; // "Record temperature" on a fridge scan, readings in My tasks
 import "/js/alerts-strings.js"; // the bell's label
+import "/js/reprocessing-strings.js"; // "Reprocess" on a device or pack scan
 import { updateBell } from "/js/alerts-bell.js";
 import { h } from "/js/ui.js";
 
@@ -33,6 +34,7 @@ const VIEWS = {
   fridge: () => import("/js/views/fridge.js"),
   incidents: () => import("/js/views/incidents.js"),
   alerts: () => import("/js/views/alerts.js"),
+  reprocessing: () => import("/js/views/reprocessing.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -44,7 +46,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";

@@ -373,6 +373,12 @@ export function actionSheet(answer, { raw = "", refresh = null, outcome = null }
       head.append(h("a", { href: `#/fridge?id=${answer.entity.id}`, class: "btn btn-primary btn-block btn-link", id: "open-fridge" },
         t("cc.open")));
     }
+  } else if (["device", "pack"].includes(kind) && answer.entity?.device) {
+    const device = answer.entity.device;
+    head.append(h("h2", { class: "sheet-title" }, device.name),
+      h("p", { class: "muted" }, answer.entity.pack ? answer.entity.pack.label_code : t(`rp.status.${device.status}`)),
+      h("a", { href: `#/reprocessing?code=${encodeURIComponent(answer.entity.pack?.label_code || device.label_code)}`,
+        class: "btn btn-primary btn-block btn-link", id: "open-reprocessing" }, t("rp.open")));
   } else {
     head.append(h("h2", { class: "sheet-title" }, t("act.unknown_title")),
       h("p", {}, (answer.actions || []).some((a) => a.action === "link") ? t("act.unknown_link") : t("act.unknown_plain")));
@@ -392,7 +398,9 @@ export function actionSheet(answer, { raw = "", refresh = null, outcome = null }
   if (notices.children.length) sheet.append(notices);
 
   // What can be done.
-  const shown = actions.filter((a) => a.action !== "link" || kind === "unknown");
+  // Reprocessing labels open their own screen: its next step is not a stock action.
+  const shown = ["device", "pack", "sterilizer"].includes(kind) ? []
+    : actions.filter((a) => a.action !== "link" || kind === "unknown");
   if (shown.length) {
     const group = h("div", { class: "sheet-actions", role: "group", "aria-label": t("act.what_now") });
     const blocked = h("div", { class: "sheet-blocked" });

@@ -239,6 +239,10 @@ async def test_offline_use_waits_in_the_outbox_and_lands_once(new_context: NewCo
     await type_code(page, code)  # online once: the phone remembers what this code is
     await scanned(page, code, "lot")
 
+    # The shell is cached once the worker controls the page; going offline earlier races its install.
+    await page.wait_for_function(
+        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000
+    )
     await ctx.set_offline(True)
     await page.reload()  # from the service worker's cache
     await expect(page.locator(".scanner-manual-input")).to_be_visible()

@@ -1,0 +1,137 @@
+"""Reprocessing in a real Chromium: scan a device's label, then each next step on the phone (one step
+offline, landing once), packaging shows the new pack and its label link; after the load is released,
+scan the pack to store it and use it at a visit; French; a 360 px phone and axe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Page, expect
+
+from server.clock import utcnow
+from server.core.auth import SYSTEM
+from server.core.rules import Role
+from server.core.tables import ClientWrite
+from server.reprocessing import devices, loads, sterilizers
+from server.reprocessing.rules import DeviceKind, Spaulding, StepKind, SterilizerKind
+from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
+from server.reprocessing.tables import Step, Use
+from tests.factories import make_site, make_user
+from tests.web.conftest import NewContext
+from tests.web.test_stock_screens import RESULT, check_screen, sign_in, type_code
+
+
+async def clinic() -> dict[str, Any]:
+    site = await make_site("Maple Grove")
+    await make_user("nurse", site_id=site, role=Role.ASSISTANT)
+    device = await devices.create_device(
+        SYSTEM,
+        site,
+        DeviceCreate(name="Suture set", spaulding=Spaulding.CRITICAL, kind=DeviceKind.SET),
+        now=utcnow(),
+    )
+    st = await sterilizers.create_sterilizer(
+        SYSTEM,
+        site,
+        SterilizerCreate(
+            name="Statim A",
+            model="Statim 5000",
+            serial="S-1",
+            kind=SterilizerKind.GRAVITY,
+            cycle_types=["wrapped"],
+        ),
+        now=utcnow(),
+    )
+    return {"site": site, "device": device, "sterilizer": st}
+
+
+async def step(page: Page, status: str) -> None:
+    await page.click("#rp-submit")
+    await expect(page.locator("#rp-status")).to_have_text(status)
+
+
+async def test_scan_a_device_through_its_steps_then_the_pack_to_a_visit(new_context: NewContext) -> None:
+    c = await clinic()
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "nurse", "scan")
+    await type_code(page, c["device"].label_code)
+    await expect(page.locator(RESULT)).to_have_attribute("data-kind", "device")
+    await page.click("#open-reprocessing")
+    await page.wait_for_url("**/#/reprocessing?code=*")
+    await expect(page.locator("#rp-status")).to_have_text("In use")
+    await check_screen(page, "reprocessing-device")
+    await step(page, "Dirty")
+
+    # Cleaning offline: it waits on the phone and lands once.
+    await page.select_option("select[name=method]", "washer")
+    await ctx.set_offline(True)
+    await page.click("#rp-submit")
+    await expect(page.locator(".outcome[data-outcome=queued]")).to_be_visible()
+    assert await Step.count() == 1
+    await ctx.set_offline(False)
+    await expect(page.locator("#outbox-status")).to_be_hidden(timeout=15_000)
+    assert await Step.count() == 2
+    await page.reload()
+    await expect(page.locator("#rp-status")).to_have_text("Cleaned")
+
+    await page.select_option("select[name=result]", "pass")
+    await step(page, "Inspected")
+    await page.fill("input[name=initials]", "AB")
+    await step(page, "Packaged")
+    await expect(page.locator("#rp-packed")).to_contain_text("Put it in a sterilizer load")
+    await expect(page.locator("#rp-label")).to_have_attribute(
+        "href", f"/api/sites/{c['site']}/reprocessing/packs/1/label.pdf"
+    )
+    await expect(page.locator("#rp-wait")).to_have_text(
+        "This pack is waiting for a sterilizer load to be released."
+    )
+
+    pack = (await devices.device_detail(c["site"], c["device"].id)).packs[0]
+    load = await loads.create_load(
+        SYSTEM,
+        c["site"],
+        LoadCreate(
+            sterilizer_id=c["sterilizer"].id, cycle_type="wrapped", initials="AB", packs=[pack.label_code]
+        ),
+        now=utcnow(),
+    )
+    await loads.record_results(
+        SYSTEM,
+        c["site"],
+        load.id,
+        ResultsIn(physical_met=True, external_ci="pass", internal_ci="pass", bi_lot="BI-1"),
+        now=utcnow(),
+    )
+    await loads.release(SYSTEM, c["site"], load.id, now=utcnow())
+
+    await page.goto("/#/scan")
+    await type_code(page, pack.label_code)
+    await expect(page.locator(RESULT)).to_have_attribute("data-kind", "pack")
+    await page.click("#open-reprocessing")
+    await expect(page.locator("#rp-status")).to_have_text("Sterilized")
+    await step(page, "Stored")
+    await page.fill("input[name=visit_code]", "V-1042")
+    await check_screen(page, "reprocessing-use")
+    await step(page, "In use")
+    uses = await Use.select(Use.visit_code, Use.load)
+    assert uses == [{"visit_code": "V-1042", "load": load.id}]
+    assert await ClientWrite.count() == 6
+
+
+async def test_a_refused_step_says_why_in_french(new_context: NewContext) -> None:
+    c = await clinic()
+    ctx = await new_context(locale="fr-CA")
+    page = await ctx.new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto(f"/#/reprocessing?code={c['device'].label_code}")
+    await expect(page.locator("#rp-status")).to_have_text("En usage")
+    # Another phone records the point-of-use step meanwhile: this one's form is now out of date.
+    await devices.record_step(
+        SYSTEM, c["site"], StepIn(code=c["device"].label_code, step=StepKind.POINT_OF_USE), now=utcnow()
+    )
+    await page.click("#rp-submit")
+    await expect(page.locator(".outcome[data-outcome=rejected]")).to_contain_text(
+        "Cette étape n'est pas dans l'ordre pour cet article."
+    )
+    await check_screen(page, "reprocessing-refused-fr")
