@@ -69,6 +69,12 @@ CSV_HEADER = [
 ]
 
 
+def _cell(value: object) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _yn(value: bool | None) -> str:
     return "" if value is None else ("Y" if value else "N")
 
@@ -85,33 +91,32 @@ async def export_csv(site_id: int, f: LoadFilter) -> str:
     for load in loads:
         st = sterilizers[load.sterilizer_id]
         local = load.started_at.astimezone(tz)
-        writer.writerow(
-            [
-                st["name"],
-                st["model"],
-                st["serial"],
-                load.day.isoformat(),
-                local.strftime("%H:%M"),
-                load.load_number,
-                load.cycle_type,
-                "; ".join(contents.get(load.id, [])) or ("BI test" if load.purpose == "bi_test" else ""),
-                _yn(load.implant),
-                _yn(load.physical_met),
-                load.temperature_c,
-                load.minutes,
-                load.pressure_kpa,
-                load.external_ci,
-                load.internal_ci,
-                load.bi_lot,
-                load.bi_result.value,
-                load.bi_read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.bi_read_at else "",
-                load.operator_initials,
-                load.releaser_name,
-                load.released_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.released_at else "",
-                load.status.value,
-                load.comment,
-            ]
-        )
+        row = [
+            st["name"],
+            st["model"],
+            st["serial"],
+            load.day.isoformat(),
+            local.strftime("%H:%M"),
+            load.load_number,
+            load.cycle_type,
+            "; ".join(contents.get(load.id, [])) or ("BI test" if load.purpose == "bi_test" else ""),
+            _yn(load.implant),
+            _yn(load.physical_met),
+            load.temperature_c,
+            load.minutes,
+            load.pressure_kpa,
+            load.external_ci,
+            load.internal_ci,
+            load.bi_lot,
+            load.bi_result.value,
+            load.bi_read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.bi_read_at else "",
+            load.operator_initials,
+            load.releaser_name,
+            load.released_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.released_at else "",
+            load.status.value,
+            load.comment,
+        ]
+        writer.writerow([_cell(v) for v in row])
     writer.writerow([])
     writer.writerow(["audit_chain", *await chain_range(site_id, f, tz)])
     return out.getvalue()

@@ -348,7 +348,7 @@ async def test_inspector_reads_and_exports_but_cannot_write(as_: As) -> None:
     device = await _device(mgr, base)
     asst = await as_("asst")
     pack = await _packaged(asst, base, device)
-    load = await _run(asst, mgr, base, st, [pack["label_code"]], bi="negative")
+    load = await _run(asst, mgr, base, st, [pack["label_code"]], bi="negative", comment="=HYPERLINK(1)")
     insp = await as_("insp")
     for url, body in (
         (f"{base}/steps", {"code": device["label_code"], "step": "point_of_use"}),
@@ -369,6 +369,7 @@ async def test_inspector_reads_and_exports_but_cannot_write(as_: As) -> None:
     assert (row["time_temp_pressure_met"], row["external_ci"], row["internal_ci"]) == ("Y", "pass", "pass")
     assert (row["bi_lot"], row["bi_result"], row["operator_initials"]) == ("BI-7", "negative", "AB")
     assert row["released_by"] == "Mgr"
+    assert row["comment"] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
     assert rows[-1][0] == "audit_chain"
     assert rows[-1][2].startswith("seq ") and rows[-1][3].startswith("hash ")
     pdf = await insp.get(f"{base}/loads/{load['id']}/labels.pdf")
