@@ -12,7 +12,7 @@ from litestar.params import JSONBody, Parameter
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
-from server.purchasing import dashboard, documents, reports, service
+from server.purchasing import dashboard, documents, phu, reports, service
 from server.purchasing.rules import OrderStatus
 from server.purchasing.schemas import (
     CancelIn,
@@ -268,6 +268,18 @@ class OrderController(Controller):
         order = await service.get_order(site_id, order_id)
         body = documents.order_pdf(order, await documents.order_context(order))
         return Response(body, media_type="application/pdf", headers=_attachment(f"{order.number}.pdf"))
+
+    @get(
+        "/{order_id:int}/public-health.zip",
+        guards=[read_site],
+        summary="The publicly funded vaccine order for the public health unit",
+        description="The order's publicly funded vaccine lines (PDF and CSV) with each fridge's "
+        "temperature log sheet for last month and this month so far.",
+        media_type="application/zip",
+    )
+    async def public_health(self, site_id: PathId, order_id: PathId) -> Response[bytes]:
+        name, body = await phu.export_zip(site_id, order_id, now=utcnow())
+        return Response(body, media_type="application/zip", headers=_attachment(name))
 
 
 ROUTES = [SupplierController, ReorderController, OrderController]

@@ -6,10 +6,14 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+import zipfile
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from server.clock import utcnow
+from server.coldchain import readings as coldchain_readings
+from server.coldchain.schemas import ReadingIn
 from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
 from server.core.tables import AuditEvent
@@ -423,3 +427,33 @@ async def test_suppliers_are_unique_by_name_and_editable(client: Client) -> None
     await receive(c["site"], c["gloves"], c["shelf"], 5, lot="G1")
     sugg = _lines((await mgr.get(f"{c['api']}/reorder/suggestions")).json())
     assert sugg[c["gloves"]]["supplier_id"] == created.json()["id"]
+
+
+async def test_public_health_export_has_the_vaccine_lines_and_the_fridge_logs(client: Client) -> None:
+    c = await _clinic(client)
+    await coldchain_readings.record_reading(
+        SYSTEM, c["site"], c["fridge"], ReadingIn(current=5.1, min=4.2, max=6.3, initials="AB"), now=utcnow()
+    )
+    mgr = await login(client, "mgr")
+    orders = await _drafts(mgr, c, [{"item_id": c["flu"], "packs": 2}, {"item_id": c["gloves"], "packs": 1}])
+    flu_order = next(o for o in orders if o["supplier_name"] == "Public Health Unit")
+    gloves_order = next(o for o in orders if o["supplier_name"] == "MedSupply Co")
+
+    resp = await mgr.get(f"{c['orders']}/{flu_order['id']}/public-health.zip")
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(resp.content))
+    names = sorted(archive.namelist())
+    now = utcnow().astimezone(ZoneInfo("America/Toronto"))
+    this_month = f"{now.year:04d}-{now.month:02d}"
+    assert f"{flu_order['number']}-vaccine-order.pdf" in names
+    assert f"temperature-log-vaccine-fridge-{c['fridge']}-{this_month}.pdf" in names
+    assert len([n for n in names if n.startswith("temperature-log-")]) == 2  # last month and this one
+    assert all(archive.read(n).startswith(b"%PDF") for n in names if n.endswith(".pdf"))
+    rows = list(
+        csv.DictReader(io.StringIO(archive.read(f"{flu_order['number']}-vaccine-order.csv").decode()))
+    )
+    assert [(r["item"], r["units"]) for r in rows] == [("Influenza vaccine", "20")]
+
+    none = await mgr.get(f"{c['orders']}/{gloves_order['id']}/public-health.zip")
+    assert none.status_code == 422 and none.json()["code"] == "no_funded_vaccine"
