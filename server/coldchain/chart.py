@@ -7,8 +7,9 @@ min/max readings are whiskers; readings outside the band are red and marked with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from server.coldchain.schemas import FridgeRead, ReadingRead
 
@@ -27,14 +28,18 @@ def _scale(lo: float, hi: float, size: float, start: float, invert: bool = False
     return f
 
 
-def render(fridge: FridgeRead, rows: Sequence[ReadingRead], start: datetime, end: datetime) -> str:
+def render(
+    fridge: FridgeRead, rows: Sequence[ReadingRead], start: datetime, end: datetime, zone: ZoneInfo
+) -> str:
+    """``start`` and ``end`` are local midnights; point labels are in the site's time zone."""
     rows = [r for r in rows if not r.corrected]  # a corrected reading is replaced by its correction
     values = [v for r in rows for v in (r.current, r.min, r.max) if v is not None]
     lo = min([fridge.low - 2, *values])
     hi = max([fridge.high + 2, *values])
     x = _scale(start.timestamp(), end.timestamp(), WIDTH - LEFT - RIGHT, LEFT)
     y = _scale(lo, hi, HEIGHT - TOP - BOTTOM, TOP, invert=True)
-    title = escape(f"{fridge.name}: {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    first, last = start.astimezone(zone).date(), (end - timedelta(seconds=1)).astimezone(zone).date()
+    title = escape(f"{fridge.name}: {first} to {last}")
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{title}" font-family="sans-serif" font-size="11">',
@@ -50,8 +55,8 @@ def render(fridge: FridgeRead, rows: Sequence[ReadingRead], start: datetime, end
             f'text-anchor="end">{value:.1f}</text>'
         )
     parts.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 10}">{start:%Y-%m-%d}</text>'
-        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end">{end:%Y-%m-%d}</text>'
+        f'<text x="{LEFT}" y="{HEIGHT - 10}">{first}</text>'
+        f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" text-anchor="end">{last}</text>'
     )
     line = " ".join(f"{x(r.taken_at.timestamp())},{y(r.current)}" for r in rows)
     if len(rows) > 1:
@@ -63,7 +68,7 @@ def render(fridge: FridgeRead, rows: Sequence[ReadingRead], start: datetime, end
             parts.append(
                 f'<line x1="{px}" x2="{px}" y1="{y(r.max)}" y2="{y(r.min)}" stroke="{colour}" opacity="0.6"/>'
             )
-        label = escape(f"{r.taken_at:%Y-%m-%d %H:%M} UTC: {r.current:.1f} °C")
+        label = escape(f"{r.taken_at.astimezone(zone):%Y-%m-%d %H:%M}: {r.current:.1f} °C")
         parts.append(
             f'<circle cx="{px}" cy="{y(r.current)}" r="2.5" fill="{colour}"><title>{label}</title></circle>'
         )

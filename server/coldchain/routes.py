@@ -170,7 +170,8 @@ class FridgeController(Controller):
         lo, hi = await _period(site_id, start, end)
         fridge = await readings.fridge_status(site_id, location_id)
         rows = await readings.readings_between(site_id, location_id, lo, hi)
-        return Response(chart.render(fridge, rows, lo, hi), media_type="image/svg+xml")
+        zone = await readings.site_zone(site_id)
+        return Response(chart.render(fridge, rows, lo, hi, zone), media_type="image/svg+xml")
 
     @get(
         "/{location_id:int}/readings.csv",

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -333,6 +334,10 @@ async def test_readings_by_period_and_the_chart(client: Client, monkeypatch: pyt
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.startswith("<svg") and 'class="band"' in svg.text
     assert svg.text.count('class="excursion"') == 1 and svg.text.count("<circle") == 2
+    today = utcnow().astimezone(ZoneInfo("America/Toronto"))
+    assert f"to {today.date()}</title>" in svg.text  # local days, the last one included
+    taken = datetime.fromisoformat(listed[1]["taken_at"]).astimezone(ZoneInfo("America/Toronto"))
+    assert f"{taken:%Y-%m-%d %H:%M}: 9.0 °C" in svg.text  # points are labelled in the site's time
     monkeypatch.setattr(readings, "MAX_READINGS", 1)
     too_many = await amy.get(d["readings"])
     assert too_many.status_code == 400 and too_many.json()["code"] == "period_too_long"
