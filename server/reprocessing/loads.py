@@ -9,7 +9,7 @@ from piccolo.query.functions.aggregate import Count
 
 from server.core import audit
 from server.core.auth import Principal
-from server.db import write_transaction
+from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from server.reprocessing import rules
 from server.reprocessing.devices import device_row, get_settings, set_device_status
@@ -131,7 +131,10 @@ async def _add_packs(site_id: int, load: dict[str, Any], codes: list[str]) -> li
     wanted = list(dict.fromkeys(c.strip().upper() for c in codes))
     if not wanted:
         return []
-    rows = await Pack.select().where((Pack.site == site_id) & Pack.label_code.is_in(wanted))
+    query = Pack.select().where((Pack.site == site_id) & Pack.label_code.is_in(wanted)).order_by(Pack.id)
+    if not is_sqlite():  # two loads racing for one pack: the second waits, then sees it taken
+        query = query.lock_rows("NO KEY UPDATE")
+    rows = await query
     by_code = {r["label_code"]: r for r in rows}
     unknown = [c for c in wanted if c not in by_code]
     if unknown:

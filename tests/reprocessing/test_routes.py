@@ -3,6 +3,7 @@ traceability both ways, roles, exactly-once, bad input, the inspector's CSV and 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -520,3 +521,26 @@ async def test_the_scan_endpoint_knows_devices_packs_and_sterilizers(as_: As) ->
     assert (answer["kind"], answer["entity"]["pack"]["id"], answer["actions"]) == ("pack", pack["id"], [])
     answer = (await asst.post("/api/scans", {"raw": st["label_code"]})).json()
     assert (answer["kind"], answer["entity"]["sterilizer_id"]) == ("sterilizer", st["id"])
+
+
+async def test_racing_scans_of_one_step_record_it_once(as_: As) -> None:
+    """Two phones record the same step at once: one lands, the other is told it is out of order."""
+    c = await _clinic()
+    mgr = await as_("mgr")
+    device = await _device(mgr, c["base"])
+    st = await _sterilizer(mgr, c["base"])
+    other = await _sterilizer(mgr, c["base"], name="Statim B")
+    asst = await as_("asst")
+    answers = await asyncio.gather(
+        *(_step(asst, c["base"], device["label_code"], "point_of_use") for _ in range(6))
+    )
+    assert sorted(a.status_code for a in answers) == [201] + [422] * 5
+    assert await Step.count() == 1
+    for step, extra in (("clean", {"method": "washer"}), ("inspect", {"result": "pass"})):
+        await _step(asst, c["base"], device["label_code"], step, **extra)
+    pack = (await _step(asst, c["base"], device["label_code"], "package", initials="AB")).json()["pack"]
+    loads = await asyncio.gather(
+        _load(asst, c["base"], st, [pack["label_code"]]), _load(asst, c["base"], other, [pack["label_code"]])
+    )
+    assert sorted(x.status_code for x in loads) == [201, 422]
+    assert await Load.count() == 1
