@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -101,9 +102,15 @@ async def test_every_main_screen_fits_a_phone_and_passes_axe(page: Page) -> None
         assert await axe_violations(page) == [], screen
 
 
-async def _wait_for_worker(page: Page) -> None:
-    await page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                                 timeout=15_000)
+async def wait_for_worker(page: Page) -> None:
+    """Until the service worker (its shell cached) controls the page. Polled from Python: the page's
+    CSP forbids the eval that wait_for_function's polling uses."""
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    for _ in range(150):
+        if await page.evaluate("navigator.serviceWorker.controller !== null"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the service worker never took control of the page")
 
 
 async def test_offline_writes_wait_survive_a_reload_and_land_exactly_once(new_context: NewContext) -> None:
@@ -113,7 +120,7 @@ async def test_offline_writes_wait_survive_a_reload_and_land_exactly_once(new_co
     await sign_in(page, "manager")
     await expect(page.locator(".screen-title")).to_have_text("Dashboard")
     await page.reload()
-    await _wait_for_worker(page)
+    await wait_for_worker(page)
     await page.goto("/#/places")
     await expect(page.locator("#add-place")).to_be_visible()
     await ctx.set_offline(True)

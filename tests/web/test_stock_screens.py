@@ -23,6 +23,7 @@ from server.stock.tables import Lot, Movement, StockLevel
 from tests.factories import PASSWORD, make_location, make_site, make_user
 from tests.stock.factories import make_item, receive
 from tests.web.conftest import PHONE, NewContext, screenshot_path
+from tests.web.test_app import wait_for_worker
 
 AXE = Path(__file__).resolve().parents[2] / "mobile_web" / "node_modules" / "axe-core" / "axe.min.js"
 FLU_GTIN = "09506000134352"  # a valid GTIN-14 (check digit 2)
@@ -240,9 +241,7 @@ async def test_offline_use_waits_in_the_outbox_and_lands_once(new_context: NewCo
     await scanned(page, code, "lot")
 
     # The shell is cached once the worker controls the page; going offline earlier races its install.
-    await page.wait_for_function(
-        "navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15_000
-    )
+    await wait_for_worker(page)
     await ctx.set_offline(True)
     await page.reload()  # from the service worker's cache
     await expect(page.locator(".scanner-manual-input")).to_be_visible()
