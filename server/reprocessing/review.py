@@ -11,11 +11,11 @@ from typing import Any
 
 from server.core.audit import chain_for
 from server.core.tables import AuditEvent
-from server.reprocessing.devices import get_settings, site_zone
+from server.reprocessing.devices import get_settings, site_zone, step_read
 from server.reprocessing.loads import load_read, pack_counts, read_loads, use_read
-from server.reprocessing.rules import LoadStatus, SterilizerKind
-from server.reprocessing.schemas import LoadRead, MissingItem, MissingRead, VisitRead
-from server.reprocessing.tables import BowieDickTest, Load, Pack, Sterilizer, Use
+from server.reprocessing.rules import LoadStatus, StepKind, SterilizerKind
+from server.reprocessing.schemas import LoadRead, MissingItem, MissingRead, StepRead, VisitRead
+from server.reprocessing.tables import BowieDickTest, Load, Pack, Step, Sterilizer, Use
 
 MAX_ROWS = 5000
 
@@ -217,6 +217,29 @@ async def missing(site_id: int, day: date) -> MissingRead:
                     )
                 )
     return MissingRead(day=day, items=items)
+
+
+async def steps(
+    site_id: int,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    device_id: int | None = None,
+    step: StepKind | None = None,
+    limit: int = MAX_ROWS,
+) -> list[StepRead]:
+    """Reprocessing records: every step done, by time, device and kind of step."""
+    query = Step.select().where(Step.site == site_id)
+    if start is not None:
+        query = query.where(Step.at >= start)
+    if end is not None:
+        query = query.where(Step.at < end)
+    if device_id is not None:
+        query = query.where(Step.device == device_id)
+    if step is not None:
+        query = query.where(Step.step == step.value)
+    rows = await query.order_by(Step.at).order_by(Step.id).limit(limit)
+    return [step_read(r) for r in rows]
 
 
 async def visit(site_id: int, visit_code: str) -> VisitRead:

@@ -14,7 +14,7 @@ from server.core.permissions import manage_site, read_site, write_site
 from server.http import Caller, IdempotencyKey, once
 from server.reprocessing import devices, hld, loads, logbook, printing, review, sterilizers
 from server.reprocessing.review import LoadFilter
-from server.reprocessing.rules import LoadStatus, Status
+from server.reprocessing.rules import LoadStatus, Status, StepKind
 from server.reprocessing.schemas import (
     BiIn,
     BowieDickIn,
@@ -44,6 +44,7 @@ from server.reprocessing.schemas import (
     SolutionCreate,
     SolutionRead,
     StepIn,
+    StepRead,
     StepResult,
     SterilizerCreate,
     SterilizerDetail,
@@ -170,6 +171,22 @@ class StepController(Controller):
             StepResult,
             lambda: devices.record_step(principal, site_id, data, now=utcnow()),
         )
+
+    @get(
+        "/steps", guards=[read_site], summary="Reprocessing records: the steps done, by days, device and step"
+    )
+    async def list_steps(
+        self,
+        site_id: PathId,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        device_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this device.")] = None,
+        step: Annotated[StepKind | None, Parameter(description="Only this step.")] = None,
+    ) -> list[StepRead]:
+        tz = await devices.site_zone(site_id)
+        start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
+        end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
+        return await review.steps(site_id, start=start, end=end, device_id=device_id, step=step)
 
     @get(
         "/packs/{pack_id:int}/label.pdf",
