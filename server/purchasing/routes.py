@@ -23,6 +23,7 @@ from server.purchasing.schemas import (
     OrderRead,
     ReceiveLineIn,
     ReceiveResult,
+    SendIn,
     SupplierIn,
     SupplierRead,
     SupplierSuggestions,
@@ -192,7 +193,13 @@ class OrderController(Controller):
             lambda: service.update_line(principal, site_id, order_id, line_id, data, now=utcnow()),
         )
 
-    @post("/{order_id:int}/send", guards=[manage_site], summary="Mark a draft as sent to the supplier")
+    @post(
+        "/{order_id:int}/send",
+        guards=[manage_site],
+        summary="Mark a draft as sent to the supplier",
+        description='With {"email": true}, the order is also e-mailed to the supplier\'s address '
+        "(queued with the alert e-mails: sent by the scheduler, retried until it goes).",
+    )
     async def send(
         self,
         request: Request[Any, Any, Any],
@@ -200,13 +207,15 @@ class OrderController(Controller):
         site_id: PathId,
         order_id: PathId,
         idempotency_key: IdempotencyKey,
+        data: JSONBody[SendIn | None] = None,
     ) -> OrderRead:
+        options = data or SendIn()
         return await once(
             request,
             idempotency_key,
             principal,
             OrderRead,
-            lambda: service.send_order(principal, site_id, order_id, now=utcnow()),
+            lambda: service.send_order(principal, site_id, order_id, email=options.email, now=utcnow()),
         )
 
     @post("/{order_id:int}/cancel", guards=[manage_site], summary="Cancel an order, with the reason")

@@ -85,6 +85,10 @@ class LineUpdate(Request):
     packs: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 
 
+class SendIn(Request):
+    email: bool = False  # also e-mail the order to the supplier (queued, retried until sent)
+
+
 class CancelIn(Request):
     reason: Reason
 

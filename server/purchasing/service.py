@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from server import sql
+from server.alerts.tables import Delivery
 from server.core import audit
 from server.core.auth import Principal
 from server.db import is_sqlite, write_transaction
@@ -82,21 +83,37 @@ async def create_supplier(
             fields=[{"field": "name", "message": "is empty"}],
         )
     async with write_transaction():
-        await _name_taken(site_id, name)
-        rows = await Supplier.insert(
-            Supplier(site=site_id, name=name, email=data.email, phone=data.phone, active=True, created_at=now)
-        ).returning(Supplier.id)
-        supplier_id = int(rows[0]["id"])
-        await audit.append(
-            actor=principal.actor,
-            site_id=site_id,
-            action="supplier.create",
-            entity="supplier",
-            entity_id=supplier_id,
-            payload={"name": name, "email": data.email, "phone": data.phone},
-            now=now,
-        )
+        supplier_id = await _insert_supplier(principal, site_id, name, data.email, data.phone, now=now)
+        if supplier_id is None:
+            raise Conflict(f"A supplier named {name} is already on the list.", code="supplier_exists")
         return _supplier(await _supplier_row(site_id, supplier_id))
+
+
+async def _insert_supplier(
+    principal: Principal, site_id: int, name: str, email: str, phone: str, *, now: datetime
+) -> int | None:
+    """The new supplier's id, or None when the name is taken (racing inserts included: the unique
+    index decides, so two drafts naming a new supplier at once add it once)."""
+    rows = (
+        await Supplier.insert(
+            Supplier(site=site_id, name=name, email=email, phone=phone, active=True, created_at=now)
+        )
+        .on_conflict(target=(Supplier.site, Supplier.name), action="DO NOTHING")
+        .returning(Supplier.id)
+    )
+    if not rows:
+        return None
+    supplier_id = int(rows[0]["id"])
+    await audit.append(
+        actor=principal.actor,
+        site_id=site_id,
+        action="supplier.create",
+        entity="supplier",
+        entity_id=supplier_id,
+        payload={"name": name, "email": email, "phone": phone},
+        now=now,
+    )
+    return supplier_id
 
 
 async def update_supplier(
@@ -424,10 +441,13 @@ async def _default_supplier(
             fields=[{"field": f"lines[{i}].supplier_id", "message": "is required for this item"}],
         )
     found = await _supplier_by_name(site_id, name)
-    if found is not None:
-        return int(found["id"])
-    created = await create_supplier(principal, site_id, SupplierIn(name=name), now=now)
-    return created.id
+    if found is None:
+        created = await _insert_supplier(principal, site_id, name, "", "", now=now)
+        if created is not None:
+            return created
+        found = await _supplier_by_name(site_id, name)
+    assert found is not None  # noqa: S101  (inserted by a racing draft, committed before ours)
+    return int(found["id"])
 
 
 async def _insert_order(
@@ -485,29 +505,69 @@ async def _line_row(order_id: int, line_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def send_order(principal: Principal, site_id: int, order_id: int, *, now: datetime) -> OrderRead:
+async def send_order(
+    principal: Principal, site_id: int, order_id: int, *, email: bool = False, now: datetime
+) -> OrderRead:
     async with write_transaction():
         order = await _order_row(site_id, order_id, lock=True)
         _refuse(rules.transition(OrderStatus(order["status"]), OrderStatus.SENT))
-        await PurchaseOrder.update(
-            {
-                PurchaseOrder.status: OrderStatus.SENT.value,
-                PurchaseOrder.sent_by: principal.actor,
-                PurchaseOrder.sent_at: now,
-            }
-        ).where(PurchaseOrder.id == order_id)
+        changes = {"status": OrderStatus.SENT.value, "sent_by": principal.actor, "sent_at": now}
+        await PurchaseOrder.update({getattr(PurchaseOrder, k): v for k, v in changes.items()}).where(
+            PurchaseOrder.id == order_id
+        )
+        read = await _order_read({**order, **changes})
+        to = await _queue_email(site_id, read, now=now) if email else ""
         await audit.append(
             actor=principal.actor,
             site_id=site_id,
             action="order.send",
             entity="purchase_order",
             entity_id=order_id,
-            payload={"number": order["number"]},
+            payload={"number": order["number"], "emailed_to": to},
             now=now,
         )
-        return await _order_read(
-            {**order, "status": OrderStatus.SENT.value, "sent_by": principal.actor, "sent_at": now}
+        return read
+
+
+async def _queue_email(site_id: int, order: OrderRead, *, now: datetime) -> str:
+    """Queue the order as an e-mail in the delivery outbox (the alerts' sender sends and retries)."""
+    supplier = await _supplier_row(site_id, order.supplier_id)
+    if not supplier["email"]:
+        raise InvalidInput(
+            f"{supplier['name']} has no e-mail address: add one, or send the order without e-mail.",
+            code="supplier_no_email",
+            fields=[{"field": "email", "message": "the supplier has no e-mail address"}],
         )
+    site = await sql.fetchrow("SELECT name FROM site WHERE id = {}", site_id)
+    site_name = site["name"] if site else ""
+    lines = [f"- {ln.item_name}: {ln.packs} x {ln.pack_qty} ({ln.ordered_units} units)" for ln in order.lines]
+    body = "\n".join(
+        [
+            f"Purchase order {order.number} from {site_name}.",
+            "",
+            *lines,
+            "",
+            *([f"Note: {order.note}", ""] if order.note else []),
+            "Please quote the order number on the packing slip.",
+        ]
+    )
+    await Delivery.insert(
+        Delivery(
+            key=f"order:{order.id}:sent",
+            site=site_id,
+            channel="email",
+            critical=False,
+            target=supplier["email"],
+            subject=f"Purchase order {order.number} from {site_name}",
+            body=body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            last_error="",
+            created_at=now,
+        )
+    ).on_conflict(target=Delivery.key, action="DO NOTHING")
+    return str(supplier["email"])
 
 
 async def cancel_order(

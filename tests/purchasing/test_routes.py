@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -11,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.alerts.tables import Delivery
 from server.clock import utcnow
 from server.coldchain import readings as coldchain_readings
 from server.coldchain.schemas import ReadingIn
@@ -457,3 +459,52 @@ async def test_public_health_export_has_the_vaccine_lines_and_the_fridge_logs(cl
 
     none = await mgr.get(f"{c['orders']}/{gloves_order['id']}/public-health.zip")
     assert none.status_code == 422 and none.json()["code"] == "no_funded_vaccine"
+
+
+async def test_sending_by_email_queues_the_order_for_the_supplier(client: Client) -> None:
+    c = await _clinic(client)
+    mgr = await login(client, "mgr")
+    (order,) = await _drafts(mgr, c, [{"item_id": c["gloves"], "packs": 3}])
+    url = f"{c['orders']}/{order['id']}/send"
+
+    refused = await mgr.post(url, {"email": True})  # the supplier was added without an address
+    assert refused.status_code == 400 and refused.json()["code"] == "supplier_no_email"
+    assert (await mgr.get(f"{c['orders']}/{order['id']}")).json()["status"] == "draft"
+    assert await Delivery.count() == 0
+
+    await mgr.patch(f"{c['api']}/suppliers/{order['supplier_id']}", {"email": "orders@medsupply.example"})
+    sent = await mgr.post(url, {"email": True})
+    assert sent.status_code == 201, sent.text
+    (mail,) = await Delivery.select()
+    assert (mail["channel"], mail["target"], mail["status"]) == (
+        "email",
+        "orders@medsupply.example",
+        "pending",
+    )
+    assert order["number"] in mail["subject"]
+    assert "Nitrile gloves: 3 x 10 (30 units)" in mail["body"]
+    event = await AuditEvent.select().where(AuditEvent.action == "order.send").first()
+    assert event is not None and "orders@medsupply.example" in str(event["payload"])
+
+
+async def test_racing_receipts_on_one_line_are_counted_exactly(client: Client) -> None:
+    """12 concurrent single-unit receipts against a line of 10: exactly 10 go in, the order is
+    received, the rest are refused; the line's count matches the ledger (no lost update)."""
+    c = await _clinic(client)
+    _, order = await _sent_gloves_order(client, c, packs=1)
+    url = f"{c['orders']}/{order['id']}/lines/{order['lines'][0]['id']}/receipts"
+    asst = await login(client, "asst")
+    answers = await asyncio.gather(
+        *(asst.post(url, {"location_id": c["shelf"], "quantity": 1, "lot_number": "G1"}) for _ in range(12))
+    )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] * 10 + [422] * 2, [a.text for a in answers if a.status_code != 201]
+    line = await PurchaseOrderLine.select().first()
+    assert line is not None and (line["received_units"], line["closed"]) == (10, True)
+    assert await Movement.count() == 10 and await OrderReceipt.count() == 10
+    assert (await mgr_get(client, c, order["id"]))["status"] == "received"
+
+
+async def mgr_get(client: Client, c: dict[str, Any], order_id: int) -> dict[str, Any]:
+    mgr = await login(client, "mgr")
+    return dict((await mgr.get(f"{c['orders']}/{order_id}")).json())
