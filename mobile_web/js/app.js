@@ -35,6 +35,7 @@ const VIEWS = {
   incidents: () => import("/js/views/incidents.js"),
   alerts: () => import("/js/views/alerts.js"),
   reprocessing: () => import("/js/views/reprocessing.js"),
+  loads: () => import("/js/views/loads.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -46,7 +47,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";

@@ -13,7 +13,14 @@ from server.core.auth import SYSTEM
 from server.core.rules import Role
 from server.core.tables import ClientWrite
 from server.reprocessing import devices, loads, sterilizers
-from server.reprocessing.rules import DeviceKind, Spaulding, StepKind, SterilizerKind
+from server.reprocessing.rules import (
+    CleanMethod,
+    DeviceKind,
+    InspectResult,
+    Spaulding,
+    StepKind,
+    SterilizerKind,
+)
 from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
 from server.reprocessing.tables import Step, Use
 from tests.factories import make_site, make_user
@@ -135,3 +142,66 @@ async def test_a_refused_step_says_why_in_french(new_context: NewContext) -> Non
         "Cette étape n'est pas dans l'ordre pour cet article."
     )
     await check_screen(page, "reprocessing-refused-fr")
+
+
+async def test_a_manager_runs_a_load_from_bowie_dick_to_release(new_context: NewContext) -> None:
+    c = await clinic()
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    prevac = await sterilizers.create_sterilizer(
+        SYSTEM,
+        c["site"],
+        SterilizerCreate(
+            name="Midmark M11",
+            model="M11",
+            serial="M-9",
+            kind=SterilizerKind.PRE_VACUUM,
+            cycle_types=["wrapped", "unwrapped"],
+        ),
+        now=utcnow(),
+    )
+    code = c["device"].label_code
+    for kind, extra in (
+        (StepKind.POINT_OF_USE, {}),
+        (StepKind.CLEAN, {"method": CleanMethod.WASHER}),
+        (StepKind.INSPECT, {"result": InspectResult.PASS}),
+        (StepKind.PACKAGE, {"initials": "AB"}),
+    ):
+        done = await devices.record_step(
+            SYSTEM, c["site"], StepIn(code=code, step=kind, **extra), now=utcnow()
+        )
+    assert done.pack is not None
+    pack = done.pack.label_code
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto(f"/#/reprocessing?code={pack}")
+    await page.click("#rp-to-load")
+    await page.wait_for_url("**/#/loads?pack=*")
+    await expect(page.locator("#rp-start textarea[name=packs]")).to_have_value(pack)
+    await page.select_option("#rp-start select[name=sterilizer_id]", str(prevac.id))
+    await page.fill("#rp-start input[name=initials]", "AB")
+    await page.click("#rp-start button[type=submit]")
+    await expect(page.locator(".outcome[data-outcome=rejected]")).to_contain_text(
+        "Run and record today's Bowie-Dick test before the first load."
+    )
+    bd = page.locator(f".rp-bd[data-id='{prevac.id}']")
+    await bd.locator("input[name=initials]").fill("AB")
+    await bd.locator("button[data-passed=true]").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_be_visible()
+    await page.select_option("#rp-start select[name=sterilizer_id]", str(prevac.id))
+    await page.fill("#rp-start input[name=initials]", "AB")
+    await page.click("#rp-start button[type=submit]")
+    card = page.locator(".rp-load")
+    await expect(card).to_have_attribute("data-status", "open")
+    await expect(card.locator("strong")).to_have_text("Load 1 · Midmark M11")
+    await check_screen(page, "reprocessing-load")
+    await card.locator("input[name=bi_lot]").fill("BI-42")
+    await card.locator(".rp-results button[type=submit]").click()
+    await expect(card.locator(".rp-bi")).to_be_visible()
+    await card.locator(".rp-bi button[data-result=negative]").click()
+    await expect(card.locator(".rp-release")).to_be_visible()
+    await card.locator(".rp-release").click()
+    await expect(page.locator("#rp-no-loads")).to_be_visible()
+    detail = await devices.device_detail(c["site"], c["device"].id)
+    assert detail.device.status == "sterilized"
+    assert detail.packs[0].status == "sterile"

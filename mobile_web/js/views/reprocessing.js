@@ -23,7 +23,11 @@ async function stepForm(found, send) {
   const bodyOf = (extra) => ({ code, step, ...extra });
   let collect = () => ({});
   if (!step) {
-    return h("p", { class: "notice notice-info", id: "rp-wait" }, device.status === "packaged" ? t("rp.in_load") : t("rp.next"));
+    const packaged = device.status === "packaged";
+    const pack = found.pack?.label_code;
+    return h("div", { class: "stack" }, h("p", { class: "notice notice-info", id: "rp-wait" }, packaged ? t("rp.in_load") : t("rp.next")),
+      packaged && h("a", { class: "btn btn-block", id: "rp-to-load", href: `#/loads${pack ? `?pack=${encodeURIComponent(pack)}` : ""}` },
+        t("rp.to_load")));
   }
   if (step === "return" && !isManager()) {
     return h("p", { class: "notice notice-info", id: "rp-wait" }, t("rp.manager_return"));
