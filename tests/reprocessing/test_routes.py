@@ -186,7 +186,8 @@ async def test_a_critical_set_through_every_step_to_a_visit_and_back(as_: As) ->
     insp = await as_("insp")
     records = (await insp.get(f"{base}/steps", params={"device_id": device["id"], "step": "clean"})).json()
     assert [(r["step"], r["method"], r["actor_name"]) for r in records] == [("clean", "ultrasonic", "Asst")]
-    today = (await insp.get(f"{base}/steps", params={"from_date": load["day"], "to_date": load["day"]})).json()
+    day = {"from_date": load["day"], "to_date": load["day"]}
+    today = (await insp.get(f"{base}/steps", params=day)).json()
     assert len(today) == 7
     actions = await _actions()
     assert actions.count("reprocessing.load.release") == 1
