@@ -19,9 +19,10 @@ from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from server.reprocessing.devices import site_zone
+from server.reprocessing.loads import failure_detail
 from server.reprocessing.review import LoadFilter, chain_range, list_loads, load_contents
 from server.reprocessing.schemas import LoadRead
-from server.reprocessing.tables import Sterilizer
+from server.reprocessing.tables import Load, Sterilizer
 
 HEADER = [
     "Date",
@@ -149,3 +150,99 @@ async def export_pdf(site_id: int, f: LoadFilter) -> bytes:
 
 def _day(value: date | None) -> str:
     return value.isoformat() if value else "…"
+
+
+def render_failure(
+    lines: Sequence[tuple[str, str]], packs: Sequence[Sequence[str]], tests: Sequence[Sequence[str]]
+) -> bytes:
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=letter,
+        leftMargin=0.6 * inch,
+        rightMargin=0.6 * inch,
+        topMargin=0.6 * inch,
+        bottomMargin=0.6 * inch,
+        title="System failure report",
+    )
+    styles = getSampleStyleSheet()
+    small = styles["BodyText"].clone("small", fontSize=8.5, leading=10.5)
+    story: list[Any] = [Paragraph("System failure report", styles["Title"])]
+    for label, value in lines:
+        story.append(Paragraph(f"<b>{escape(label)}:</b> {escape(value)}", small))
+    grid = [
+        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    story += [Spacer(1, 8), Paragraph("Recalled packs and the visits they went to", styles["Heading3"])]
+    rows = [["Pack", "Device or set", "Load", "Where it was", "Visits"], *packs]
+    story.append(
+        Table(rows, repeatRows=1, hAlign="LEFT", style=TableStyle(grid))
+        if packs
+        else Paragraph("No packs.", small)
+    )
+    story += [
+        Spacer(1, 8),
+        Paragraph("BI tests since the sterilizer went out of service", styles["Heading3"]),
+    ]
+    rows = [["Date", "Load #", "Cycle", "BI result", "Read at"], *tests]
+    story.append(
+        Table(rows, repeatRows=1, hAlign="LEFT", style=TableStyle(grid))
+        if tests
+        else Paragraph("None yet.", small)
+    )
+    doc.build(story)
+    return out.getvalue()
+
+
+async def failure_pdf(site_id: int, failure_id: int) -> bytes:
+    """What the PHU procedure asks the report to hold: time, date, the sterilizer, the loads and
+    items since the last negative BI, where they went, the call to the health unit, the repeat tests."""
+    detail = await failure_detail(site_id, failure_id)
+    f = detail.failure
+    tz = await site_zone(site_id)
+    st = await Sterilizer.select().where(Sterilizer.id == f.sterilizer_id).first()
+
+    def when(value: Any) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    lines = [
+        ("Sterilizer", f"{st['name']} — model {st['model']}, serial {st['serial']}" if st else "—"),
+        ("Failure", f"{f.kind.replace('_', ' ')}: {f.detail}"),
+        ("Opened", when(f.opened_at)),
+        ("Load", str(f.load_id or "—")),
+        ("Loads recalled", ", ".join(str(x) for x in detail.loads) or "—"),
+        ("Public health unit notified", f"{when(f.phu_notified_at)} {f.phu_contact}".strip()),
+        ("Closed", when(f.closed_at)),
+        ("Report", f.report or "—"),
+    ]
+    packs = [
+        [
+            p.label_code,
+            p.device_name,
+            f"{p.load_day.isoformat()} #{p.load_number}",
+            p.status_before,
+            ", ".join(p.visits),
+        ]
+        for p in detail.packs
+    ]
+    tests: list[list[str]] = []
+    if st is not None:
+        rows = (
+            await Load.select()
+            .where((Load.sterilizer == st["id"]) & (Load.started_at > f.opened_at) & (Load.bi_result != ""))
+            .order_by(Load.started_at)
+        )
+        tests = [
+            [
+                r["day"].isoformat(),
+                str(r["load_number"]),
+                r["cycle_type"],
+                r["bi_result"],
+                when(r["bi_read_at"]),
+            ]
+            for r in rows
+        ]
+    return await asyncio.to_thread(render_failure, lines, packs, tests)

@@ -508,6 +508,15 @@ class FailureController(Controller):
     async def detail(self, site_id: PathId, failure_id: PathId) -> FailureDetail:
         return await loads.failure_detail(site_id, failure_id)
 
+    @get(
+        "/{failure_id:int}/report.pdf",
+        guards=[read_site],
+        summary="The failure report: loads, packs and visits recalled, the PHU call, the repeat BI tests",
+        media_type="application/pdf",
+    )
+    async def report(self, site_id: PathId, failure_id: PathId) -> Response[bytes]:
+        return _pdf(await logbook.failure_pdf(site_id, failure_id), f"failure-{failure_id}.pdf")
+
     @post("/{failure_id:int}/phu", guards=[manage_site], summary="Record the call to the public health unit")
     async def phu(
         self,

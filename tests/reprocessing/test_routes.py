@@ -345,6 +345,17 @@ async def test_positive_bi_recalls_back_to_the_last_negative_and_no_further(as_:
         f"{base}/failures/{failure['id']}/close", {"report": "Gasket replaced; loads reviewed."}
     )
     assert closed.json()["closed_at"] is not None
+    report = _pdf_text((await (await as_("insp")).get(f"{base}/failures/{failure['id']}/report.pdf")).content)
+    for expected in (
+        "System failure report",
+        "serial SN-Statim A",
+        packs[1]["label_code"],
+        "VISIT-17",
+        "PHU IPAC line",
+        "Gasket replaced",
+        "negative",
+    ):
+        assert expected in report, expected
 
 
 async def test_inspector_reads_and_exports_but_cannot_write(as_: As) -> None:
