@@ -48,9 +48,9 @@ async def test_the_dashboard_shows_what_to_reorder_expiring_and_wasted(new_conte
     bars = section.locator("#reorder-expiring li")
     await expect(bars).to_have_count(3)
     await expect(bars.nth(0)).to_contain_text("Within 30 days")
-    await expect(bars.nth(0)).to_contain_text("3 units in 1 lots")
+    await expect(bars.nth(0)).to_contain_text("3 units in 1 lot")
     await expect(bars.nth(2)).to_contain_text("6 units in 2 lots")
-    await expect(section.locator("#reorder-wastage li")).to_have_text(["Broken1 units"])
+    await expect(section.locator("#reorder-wastage li")).to_have_text(["Broken1 unit"])
     await expect(section.locator("#reorder-orders .tile-note")).to_have_text("No open orders.")
     await check_screen(page, "reorder-dashboard")
 
@@ -59,4 +59,4 @@ async def test_the_dashboard_shows_what_to_reorder_expiring_and_wasted(new_conte
     section = page.locator("#reorder-numbers")
     await expect(section.locator("h2")).to_have_text("Stock et commandes")
     await expect(section.locator("#reorder-expiring li").nth(0)).to_contain_text("D’ici 30 jours")
-    await expect(section.locator("#reorder-wastage li")).to_have_text(["Brisé1 unités"])
+    await expect(section.locator("#reorder-wastage li")).to_have_text(["Brisé1 unité"])

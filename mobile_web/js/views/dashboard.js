@@ -16,6 +16,11 @@ function bar(label, value, max, text) {
     h("span", { class: "bar-value" }, text));
 }
 
+function expiringText(e) {
+  if (e.units === 1) return t("reorder.expiring_one");
+  return t(e.lots === 1 ? "reorder.expiring_one_lot" : "reorder.expiring_value", { units: e.units, lots: e.lots });
+}
+
 function reorderSection(d) {
   const lowNote = d.low_stock.slice(0, 5).map((x) => x.item_name).join(", ");
   const alerts = d.open_alerts.reduce((n, a) => n + a.count, 0);
@@ -40,11 +45,12 @@ function reorderSection(d) {
         h("strong", { class: "tile-value" }, formatNumber(alerts)))),
     h("h3", {}, t("reorder.expiring")),
     h("ul", { class: "bars", id: "reorder-expiring" }, ...d.expiring.map((e) => bar(
-      t("reorder.within", { days: e.days }), e.units, top, t("reorder.expiring_value", { units: e.units, lots: e.lots })))),
+      t("reorder.within", { days: e.days }), e.units, top, expiringText(e)))),
     h("h3", {}, t("reorder.wastage")),
     d.wastage_by_reason.length
       ? h("ul", { class: "bars", id: "reorder-wastage" }, ...d.wastage_by_reason.map((w) => bar(
-        t(`reorder.reason.${w.key}`), w.count, wasteTop, t("reorder.units", { n: w.count }))))
+        t(`reorder.reason.${w.key}`), w.count, wasteTop,
+        w.count === 1 ? t("reorder.units_one") : t("reorder.units", { n: w.count }))))
       : h("p", { class: "muted", id: "reorder-wastage" }, t("reorder.wastage_none")));
 }
 
