@@ -36,6 +36,7 @@ const VIEWS = {
   alerts: () => import("/js/views/alerts.js"),
   reprocessing: () => import("/js/views/reprocessing.js"),
   loads: () => import("/js/views/loads.js"),
+  sterilization: () => import("/js/views/sterilization.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -47,7 +48,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -109,6 +110,14 @@ async function render() {
     // Cleaning records (on time per week, logs, audits, CSV/PDF) from the same two screens.
     container.querySelector("#open-coldchain")?.after(
       h("a", { href: "#/cleaning-records", class: "btn btn-block btn-link", id: "open-cleaning-records" }, t("clean.records")));
+    // Sterilization records (loads, indicators, what is missing today, failures, CSV/PDF) too.
+    container.querySelector("#open-cleaning-records")?.after(
+      h("a", { href: "#/sterilization", class: "btn btn-block btn-link", id: "open-sterilization" }, t("rp.records")));
+  }
+  // Sterilizer loads from the manager's dashboard and the assistant's tasks.
+  if (["dashboard", "tasks"].includes(name) && role() !== "inspector") {
+    container.querySelector(".screen-title")?.after(
+      h("a", { href: "#/loads", class: "btn btn-block btn-link", id: "open-loads" }, t("rp.loads")));
   }
   view.replaceChildren(container);
   const first = container.querySelector("[autofocus]");

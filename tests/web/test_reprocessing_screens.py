@@ -205,3 +205,52 @@ async def test_a_manager_runs_a_load_from_bowie_dick_to_release(new_context: New
     detail = await devices.device_detail(c["site"], c["device"].id)
     assert detail.device.status == "sterilized"
     assert detail.packs[0].status == "sterile"
+
+
+async def test_the_inspector_reads_the_sterilization_records(new_context: NewContext) -> None:
+    c = await clinic()
+    await make_user("inspector", site_id=c["site"], role=Role.INSPECTOR)
+    code = c["device"].label_code
+    for kind, extra in (
+        (StepKind.POINT_OF_USE, {}),
+        (StepKind.CLEAN, {"method": CleanMethod.MANUAL}),
+        (StepKind.INSPECT, {"result": InspectResult.PASS}),
+        (StepKind.PACKAGE, {"initials": "AB"}),
+    ):
+        done = await devices.record_step(
+            SYSTEM, c["site"], StepIn(code=code, step=kind, **extra), now=utcnow()
+        )
+    assert done.pack is not None
+    load = await loads.create_load(
+        SYSTEM,
+        c["site"],
+        LoadCreate(
+            sterilizer_id=c["sterilizer"].id,
+            cycle_type="wrapped",
+            initials="AB",
+            packs=[done.pack.label_code],
+        ),
+        now=utcnow(),
+    )
+    await loads.record_results(
+        SYSTEM,
+        c["site"],
+        load.id,
+        ResultsIn(physical_met=True, external_ci="pass", internal_ci="fail", bi_lot="BI-1"),
+        now=utcnow(),
+    )
+    ctx = await new_context(locale="fr-CA")
+    page = await ctx.new_page()
+    await sign_in(page, "inspector", "logs")
+    await page.click("#open-sterilization")
+    await page.wait_for_url("**/#/sterilization")
+    await expect(page.locator("#rp-log li")).to_have_count(1)
+    await expect(page.locator("#rp-log li")).to_have_attribute("data-status", "failed")
+    await expect(page.locator("#rp-log li")).to_contain_text("IC interne fail")
+    await expect(page.locator("#rp-missing li[data-code=bi_unread]")).to_have_count(1)
+    await expect(page.locator("#rp-failures li")).to_contain_text("Indicateur chimique non conforme")
+    href = await page.locator("#rp-csv").get_attribute("href")
+    assert href is not None and "/reprocessing/loads/export.csv?from_date=" in href
+    await check_screen(page, "reprocessing-records-fr")
+    csv_text = await page.evaluate(f"fetch({href!r}).then((r) => r.text())")
+    assert "Statim A" in csv_text and "fail" in csv_text
