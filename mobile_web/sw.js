@@ -19,7 +19,7 @@ const SHELL = [
   "/css/alerts.css", "/js/alerts-strings.js", "/js/alerts-bell.js", "/js/views/alerts.js",
   "/js/reprocessing-strings.js", "/js/views/reprocessing.js", "/js/views/loads.js",
   "/js/views/sterilization.js",
-  "/css/reorder.css", "/js/reorder-strings.js",
+  "/css/reorder.css", "/js/reorder-strings.js", "/js/views/reorder.js",
 ];
 
 // On the first install the page has just loaded most of these files, and the service sends them with a

@@ -36,6 +36,7 @@ const VIEWS = {
   alerts: () => import("/js/views/alerts.js"),
   reprocessing: () => import("/js/views/reprocessing.js"),
   loads: () => import("/js/views/loads.js"),
+  reorder: () => import("/js/views/reorder.js"),
   sterilization: () => import("/js/views/sterilization.js"),
 };
 

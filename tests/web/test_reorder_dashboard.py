@@ -9,6 +9,7 @@ from playwright.async_api import Page, expect
 from server.clock import utcnow
 from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
+from server.purchasing.tables import PurchaseOrder, PurchaseOrderLine
 from server.stock import ledger
 from server.stock.rules import WasteReason
 from server.stock.schemas import WasteIn
@@ -58,5 +59,39 @@ async def test_the_dashboard_shows_what_to_reorder_expiring_and_wasted(new_conte
     await sign_in(page, "boss", "dashboard")
     section = page.locator("#reorder-numbers")
     await expect(section.locator("h2")).to_have_text("Stock et commandes")
-    await expect(section.locator("#reorder-expiring li").nth(0)).to_contain_text("D’ici 30 jours")
+    await expect(section.locator("#reorder-expiring li").nth(0)).to_contain_text("D\u2019ici 30 jours")
     await expect(section.locator("#reorder-wastage li")).to_have_text(["Brisé1 unité"])
+
+
+async def test_the_manager_edits_suggestions_makes_drafts_and_sends(new_context: NewContext) -> None:
+    site = await _clinic()  # Tdap: 6 usable, par 20, reorder point 10 -> 14 suggested (packs of 1)
+    page: Page = await (await new_context()).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.click("#open-reorder")
+    await page.wait_for_url("**/#/reorder")
+    row = page.locator("#reorder-form li.suggestion")
+    await expect(row).to_have_count(1)
+    packs = row.locator("input.packs-input")
+    await expect(packs).to_have_value("14")
+    await expect(row).to_contain_text("On hand 6 · on order 0 · par 20")
+    await check_screen(page, "reorder")
+    await packs.fill("12")
+    await page.click("#reorder-form button[type=submit]")
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_contain_text("Draft orders made: 1.")
+    order = page.locator("#orders li.order")
+    await expect(order).to_have_attribute("data-status", "draft")
+    await expect(order).to_contain_text("1 lines · 12 units")
+    await expect(page.locator("#reorder-form li.suggestion")).to_have_count(0)  # 6 + 12 on order > 10
+    (po,) = await PurchaseOrder.select()
+    line = await PurchaseOrderLine.select().first()
+    assert po["site"] == site and line is not None and (line["packs"], line["suggested_packs"]) == (12, 14)
+
+    await order.locator("button.send-order").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_contain_text(f"{po['number']} is sent.")
+    await expect(page.locator("#orders li.order")).to_have_attribute("data-status", "sent")
+    assert (await PurchaseOrder.select(PurchaseOrder.status).first())["status"] == "sent"
+
+    page = await (await new_context(locale="fr-CA")).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/reorder")
+    await expect(page.locator("#orders li.order .order-status")).to_have_text("Envoyée")

@@ -1,6 +1,6 @@
 import { get } from "/js/api.js";
 import { formatNumber, t } from "/js/i18n.js";
-import { state } from "/js/state.js";
+import { role, state } from "/js/state.js";
 import { h, screen } from "/js/ui.js";
 import "/js/reorder-strings.js";
 
@@ -29,6 +29,8 @@ function reorderSection(d) {
   const orders = d.open_orders.reduce((n, o) => n + o.count, 0);
   return h("section", { id: "reorder-numbers", "aria-labelledby": "reorder-title" },
     h("h2", { id: "reorder-title" }, t("reorder.title")),
+    ["manager", "admin"].includes(role())
+      && h("a", { href: "#/reorder", class: "btn btn-block", id: "open-reorder" }, t("reorder.open_screen")),
     h("div", { class: "tiles" },
       h("div", { class: `tile ${d.low_stock.length ? "tile-alert" : ""}`, id: "reorder-low" },
         h("span", { class: "tile-label" }, t("reorder.low")),
