@@ -38,6 +38,7 @@ const VIEWS = {
   loads: () => import("/js/views/loads.js"),
   reorder: () => import("/js/views/reorder.js"),
   sterilization: () => import("/js/views/sterilization.js"),
+  equipment: () => import("/js/views/equipment.js"),
 };
 
 // One thumb: at most five tabs, the role's home first.
@@ -49,7 +50,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", equipment: "dashboard", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";
@@ -119,6 +120,8 @@ async function render() {
   if (["dashboard", "tasks"].includes(name) && role() !== "inspector") {
     container.querySelector(".screen-title")?.after(
       h("a", { href: "#/loads", class: "btn btn-block btn-link", id: "open-loads" }, t("rp.loads")));
+    container.querySelector("#open-loads")?.after(
+      h("a", { href: "#/equipment", class: "btn btn-block btn-link", id: "open-equipment" }, t("rp.equipment")));
   }
   view.replaceChildren(container);
   const first = container.querySelector("[autofocus]");

@@ -22,7 +22,7 @@ from server.reprocessing.rules import (
     SterilizerKind,
 )
 from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
-from server.reprocessing.tables import Step, Use
+from server.reprocessing.tables import MecTest, Step, Use
 from tests.factories import make_site, make_user
 from tests.web.conftest import NewContext
 from tests.web.test_stock_screens import RESULT, check_screen, sign_in, type_code
@@ -254,3 +254,47 @@ async def test_the_inspector_reads_the_sterilization_records(new_context: NewCon
     await check_screen(page, "reprocessing-records-fr")
     csv_text = await page.evaluate(f"fetch({href!r}).then((r) => r.text())")
     assert "Statim A" in csv_text and "fail" in csv_text
+
+
+async def test_a_manager_registers_equipment_and_a_solution(new_context: NewContext) -> None:
+    c = await clinic()
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.click("#open-equipment")
+    await page.wait_for_url("**/#/equipment")
+    form = page.locator("#rp-add-device")
+    await form.locator("input[name=name]").fill("Vaginal speculum")
+    await form.locator("select[name=spaulding]").select_option("semi_critical")
+    await form.locator("input[name=mifu]").fill("MIFU-77")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#rp-devices li")).to_have_count(2)
+    form = page.locator("#rp-add-sterilizer")
+    await form.locator("input[name=name]").fill("Midmark M11")
+    await form.locator("input[name=model]").fill("M11")
+    await form.locator("input[name=serial]").fill("M-9")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#rp-sterilizers li")).to_have_count(2)
+    form = page.locator("#rp-add-solution")
+    await form.locator("input[name=product]").fill("Cidex OPA")
+    await form.locator("input[name=lot]").fill("OPA-9")
+    await form.locator("input[name=activated_on]").fill("2026-01-01")
+    await form.locator("input[name=reuse_life_days]").fill("14")
+    await form.locator("button[type=submit]").click()
+    solution = page.locator("#rp-solutions li")
+    await expect(solution).to_have_count(1)
+    await solution.locator("input[name=strip_lot]").fill("S-1")
+    await solution.locator("input[name=strip_expires_on]").fill("2099-01-01")
+    await solution.locator("form button[type=submit]").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_be_visible()
+    await check_screen(page, "reprocessing-equipment")
+    made = await devices.list_devices(c["site"])
+    assert [(d.name, d.spaulding.value, d.mifu) for d in made if d.name != "Suture set"] == [
+        ("Vaginal speculum", "semi_critical", "MIFU-77")
+    ]
+    st = await sterilizers.list_sterilizers(c["site"])
+    assert [(s.name, s.kind.value, s.cycle_types) for s in st if s.name != "Statim A"] == [
+        ("Midmark M11", "pre_vacuum", ["wrapped", "unwrapped"])
+    ]
+    assert await MecTest.count() == 1
