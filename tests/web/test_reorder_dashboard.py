@@ -9,15 +9,19 @@ from playwright.async_api import Page, expect
 from server.clock import utcnow
 from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
+from server.purchasing import service
+from server.purchasing.schemas import DraftLineIn, DraftsIn
 from server.purchasing.tables import PurchaseOrder, PurchaseOrderLine
 from server.stock import ledger
-from server.stock.rules import WasteReason
+from server.stock.rules import ItemKind, WasteReason
 from server.stock.schemas import WasteIn
-from server.stock.tables import Item
+from server.stock.tables import Item, StockLevel
 from tests.factories import make_location, make_site, make_user
 from tests.stock.factories import make_item, receive
 from tests.web.conftest import NewContext
 from tests.web.test_stock_screens import check_screen, sign_in
+
+GLOVES = "00012345678905"
 
 
 async def _clinic() -> int:
@@ -95,3 +99,43 @@ async def test_the_manager_edits_suggestions_makes_drafts_and_sends(new_context:
     await sign_in(page, "boss", "dashboard")
     await page.goto("/#/reorder")
     await expect(page.locator("#orders li.order .order-status")).to_have_text("Envoyée")
+
+
+async def test_an_assistant_receives_against_an_order_by_scanning(new_context: NewContext) -> None:
+    site = await make_site("Maple Grove")
+    shelf = await make_location(site, "Supply Room", LocationKind.SUPPLY_ROOM)
+    gloves = await make_item(site, "Nitrile gloves", kind=ItemKind.SUPPLY, gtin=GLOVES, pack_qty=10)
+    await Item.update({Item.default_supplier: "MedSupply Co"}).where(Item.id == gloves)
+    await make_user("nurse", site_id=site, role=Role.ASSISTANT)
+    drafts = await service.create_drafts(
+        SYSTEM, site, DraftsIn(lines=[DraftLineIn(item_id=gloves, packs=3)]), now=utcnow()
+    )
+    order = await service.send_order(SYSTEM, site, drafts.orders[0].id, now=utcnow())
+
+    page: Page = await (await new_context()).new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto(f"/#/reorder?receive={order.id}")
+    line = page.locator("#receive-lines li.receive-line")
+    await expect(line).to_contain_text("Received 0 of 30")
+    await check_screen(page, "reorder-receive")
+    await line.locator("input[name=scan]").fill(f"01{GLOVES}17301231" + "10GL-7")
+    await line.locator("button[type=submit]").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_contain_text("10 received (lot GL-7).")
+    await expect(page.locator("#order-status")).to_have_text("Partly received")
+    await expect(line).to_contain_text("Received 10 of 30")
+
+    # One more box, and the last one is not coming: the line closes short.
+    await line.locator("input[name=scan]").fill(f"01{GLOVES}17301231" + "10GL-7")
+    await line.locator("input[name=final]").check()
+    await line.locator("button[type=submit]").click()
+    await expect(page.locator("#order-status")).to_have_text("Received")
+    await expect(line.locator(".discrepancy")).to_have_text("10 short")
+    await expect(line.locator("form")).to_have_count(0)
+    row = await PurchaseOrderLine.select().first()
+    assert row is not None and (row["received_units"], row["closed"], row["discrepancy"]) == (
+        20,
+        True,
+        "short",
+    )
+    levels = await StockLevel.select(StockLevel.on_hand).where(StockLevel.location == shelf)
+    assert sum(r["on_hand"] for r in levels) == 20

@@ -1,11 +1,13 @@
 // Reordering (managers): the suggestions per supplier with packs to edit, turned into draft orders
 // (one per supplier) through the outbox; the open orders with Send and the order as PDF or CSV.
-// #/reorder. Receiving against an order is in the API only for now.
+// #/reorder. #/reorder?receive=<order id>: receive against an order's lines by scanning the GS1 code
+// on the box (assistants too): the lot and expiry come from the code, the quantity counts boxes.
 import { get } from "/js/api.js";
 import { formatDateTime, formatNumber, t } from "/js/i18n.js";
+import { role } from "/js/state.js";
 import "/js/reorder-strings.js";
-import { api, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
-import { h, screen } from "/js/ui.js";
+import { api, hashParams, isManager, loadPlaces, outcomeNotice, placeSelect, sendWrite, stepper } from "/js/stock-actions.js";
+import { field, h, screen } from "/js/ui.js";
 
 let carried = null;
 
@@ -65,6 +67,9 @@ function orderCard(order) {
     h("div", { class: "row-between" },
       h("a", { href: api(`/purchase-orders/${order.id}/order.pdf`), class: "link-more", download: "" }, "PDF"),
       h("a", { href: api(`/purchase-orders/${order.id}/order.csv`), class: "link-more", download: "" }, "CSV")));
+  if (order.status === "sent" || order.status === "partly_received") {
+    card.append(h("a", { href: `#/reorder?receive=${order.id}`, class: "btn btn-small receive-order" }, t("reorder.receive")));
+  }
   if (order.status === "draft") {
     const send = h("button", { type: "button", class: "btn btn-small send-order" }, t("reorder.send"));
     send.addEventListener("click", async () => {
@@ -85,7 +90,67 @@ function orderCard(order) {
   return card;
 }
 
+function lineForm(order, line, places) {
+  const code = h("input", { name: "scan", autocomplete: "off", spellcheck: "false", autocapitalize: "off",
+    class: "mono", required: true });
+  const boxes = stepper({ label: t("reorder.boxes"), value: 1 });
+  const where = placeSelect(places, { name: "location_id", label: t("reorder.into"), selected: places[0]?.id });
+  const last = h("input", { type: "checkbox", name: "final" });
+  const error = h("p", { class: "field-error", role: "alert", hidden: true });
+  const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("reorder.receive_line"));
+  const form = h("form", { class: "stack receive-form", novalidate: true, dataset: { line: line.id } },
+    field(t("reorder.scan_code"), code), boxes.node, where.node,
+    h("label", { class: "check" }, last, " ", t("reorder.final")), error, button);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    form.querySelector(".outcome")?.remove();
+    const raw = code.value.trim();
+    error.textContent = raw ? "" : t("reorder.need_code");
+    error.hidden = Boolean(raw);
+    if (!raw) return;
+    button.disabled = true;
+    const body = { scan: raw, quantity: boxes.value || 1, location_id: Number(where.select.value), final: last.checked };
+    const outcome = await sendWrite({ method: "POST", url: api(`/purchase-orders/${order.id}/lines/${line.id}/receipts`),
+      body, label: `${t("reorder.receive")} · ${order.number} · ${line.item_name}` });
+    if (outcome.status === "sent") {
+      const r = outcome.result;
+      carried = outcomeNotice(outcome, t("reorder.received", { n: r.units, lot: r.receipt.lot_number }));
+      await render(document.getElementById("view"));
+      return;
+    }
+    button.disabled = outcome.status === "queued";
+    form.append(outcomeNotice(outcome, ""));
+  });
+  return form;
+}
+
+function receiveLine(order, line, places) {
+  const done = line.closed;
+  return h("li", { class: "list-item receive-line", dataset: { line: line.id, discrepancy: line.discrepancy } },
+    h("strong", {}, line.item_name),
+    h("span", { class: "muted" }, t("reorder.line_progress", { received: line.received_units, ordered: line.ordered_units })),
+    line.discrepancy !== "none" && h("span", { class: "notice notice-alert discrepancy" },
+      t(`reorder.discrepancy.${line.discrepancy}`, { n: line.discrepancy_units })),
+    !done && lineForm(order, line, places));
+}
+
+async function receiveScreen(view, id) {
+  const [order, places] = await Promise.all([get(api(`/purchase-orders/${id}`)), loadPlaces()]);
+  const notice = carried;
+  carried = null;
+  const open = order.status === "sent" || order.status === "partly_received";
+  view.replaceChildren(screen(t("reorder.receive_title", { number: order.number }),
+    notice,
+    h("p", {}, h("strong", {}, order.supplier_name), " · ",
+      h("span", { class: "badge order-status", id: "order-status" }, t(`reorder.order_status.${order.status}`))),
+    !open && h("p", { class: "notice notice-info" }, t("reorder.not_open")),
+    h("ul", { class: "list", id: "receive-lines" }, ...order.lines.map((l) => receiveLine(order, l, open ? places : []))),
+    isManager() && h("a", { href: "#/reorder", class: "link-more" }, t("reorder.back"))));
+}
+
 export async function render(view) {
+  const receive = Number(hashParams().get("receive"));
+  if (receive > 0 && ["assistant", "manager", "admin"].includes(role())) return receiveScreen(view, receive);
   if (!isManager()) {
     view.replaceChildren(screen(t("reorder.screen"), h("p", { class: "notice notice-info" }, t("reorder.managers_only"))));
     return;
