@@ -4,6 +4,7 @@ import { addStrings } from "/js/i18n.js";
 addStrings({
   en: {
     "reorder.receive": "Receive",
+    "reorder.tasks": "Deliveries to receive",
     "reorder.receive_title": "Receive {number}",
     "reorder.receive_line": "Receive",
     "reorder.scan_code": "Scan or type the code on the box",
@@ -72,6 +73,7 @@ addStrings({
   },
   fr: {
     "reorder.receive": "Recevoir",
+    "reorder.tasks": "Livraisons à recevoir",
     "reorder.receive_title": "Recevoir {number}",
     "reorder.receive_line": "Recevoir",
     "reorder.scan_code": "Scannez ou tapez le code sur la boîte",

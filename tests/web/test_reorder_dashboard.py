@@ -114,7 +114,9 @@ async def test_an_assistant_receives_against_an_order_by_scanning(new_context: N
 
     page: Page = await (await new_context()).new_page()
     await sign_in(page, "nurse", "scan")
-    await page.goto(f"/#/reorder?receive={order.id}")
+    await page.goto("/#/tasks")  # My tasks lists the orders waiting for deliveries
+    await page.locator(f"#receive-tasks li[data-order='{order.id}'] a").click()
+    await page.wait_for_url(f"**/#/reorder?receive={order.id}")
     line = page.locator("#receive-lines li.receive-line")
     await expect(line).to_contain_text("Received 0 of 30")
     await check_screen(page, "reorder-receive")

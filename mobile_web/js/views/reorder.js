@@ -2,7 +2,7 @@
 // (one per supplier) through the outbox; the open orders with Send and the order as PDF or CSV.
 // #/reorder. #/reorder?receive=<order id>: receive against an order's lines by scanning the GS1 code
 // on the box (assistants too): the lot and expiry come from the code, the quantity counts boxes.
-import { get } from "/js/api.js";
+import { ApiError, get } from "/js/api.js";
 import { formatDateTime, formatNumber, t } from "/js/i18n.js";
 import { role } from "/js/state.js";
 import "/js/reorder-strings.js";
@@ -146,6 +146,26 @@ async function receiveScreen(view, id) {
     !open && h("p", { class: "notice notice-info" }, t("reorder.not_open")),
     h("ul", { class: "list", id: "receive-lines" }, ...order.lines.map((l) => receiveLine(order, l, open ? places : []))),
     isManager() && h("a", { href: "#/reorder", class: "link-more" }, t("reorder.back"))));
+}
+
+/** For My tasks: orders waiting for deliveries, each a link to receive it; null when there are none
+ * (or offline, or for a role that does not receive). */
+export async function taskList() {
+  if (!["assistant", "manager", "admin"].includes(role())) return null;
+  let orders;
+  try {
+    orders = await get(api("/purchase-orders"));
+  } catch (err) {
+    if (err instanceof ApiError && err.isNetwork) return null;
+    throw err;
+  }
+  const waiting = orders.filter((o) => o.status === "sent" || o.status === "partly_received");
+  if (!waiting.length) return null;
+  return h("ul", { class: "list", id: "receive-tasks" }, ...waiting.map((o) =>
+    h("li", { class: "list-item", dataset: { order: o.id } },
+      h("div", { class: "row-between" },
+        h("a", { href: `#/reorder?receive=${o.id}` }, `${o.number} · ${o.supplier_name}`),
+        h("span", { class: "badge order-status" }, t(`reorder.order_status.${o.status}`))))));
 }
 
 export async function render(view) {
