@@ -22,7 +22,7 @@ from server.reprocessing.rules import (
     SterilizerKind,
 )
 from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
-from server.reprocessing.tables import MecTest, Step, Use
+from server.reprocessing.tables import Failure, MecTest, Step, Use
 from tests.factories import make_site, make_user
 from tests.web.conftest import NewContext
 from tests.web.test_stock_screens import RESULT, check_screen, sign_in, type_code
@@ -199,6 +199,7 @@ async def test_a_manager_runs_a_load_from_bowie_dick_to_release(new_context: New
     await card.locator(".rp-results button[type=submit]").click()
     await expect(card.locator(".rp-bi")).to_be_visible()
     await card.locator(".rp-bi button[data-result=negative]").click()
+    await expect(card.locator(".rp-bi")).to_have_count(0)  # the BI is read: the card is drawn again
     await expect(card.locator(".rp-release")).to_be_visible()
     await card.locator(".rp-release").click()
     await expect(page.locator("#rp-no-loads")).to_be_visible()
@@ -254,6 +255,27 @@ async def test_the_inspector_reads_the_sterilization_records(new_context: NewCon
     await check_screen(page, "reprocessing-records-fr")
     csv_text = await page.evaluate(f"fetch({href!r}).then((r) => r.text())")
     assert "Statim A" in csv_text and "fail" in csv_text
+    await expect(page.locator(".rp-failure-actions")).to_have_count(0)  # inspectors only read
+
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/sterilization")
+    actions = page.locator(".rp-failure-actions")
+    await actions.locator("input[name=contact]").fill("PHU IPAC line 555-0100")
+    await actions.locator(".rp-phu button").click()
+    await expect(actions.locator("[data-step=phu] .outcome[data-outcome=sent]")).to_be_visible()
+    await actions.locator("textarea[name=report]").fill("Indicator lot checked; load reprocessed.")
+    await actions.locator(".rp-close button").click()
+    await expect(actions.locator("[data-step=close] .outcome[data-outcome=sent]")).to_be_visible()
+    failure = await Failure.select().first()
+    assert failure is not None
+    assert (failure["phu_contact"], failure["report"]) == (
+        "PHU IPAC line 555-0100",
+        "Indicator lot checked; load reprocessed.",
+    )
+    assert failure["closed_at"] is not None
 
 
 async def test_a_manager_registers_equipment_and_a_solution(new_context: NewContext) -> None:
@@ -276,6 +298,11 @@ async def test_a_manager_registers_equipment_and_a_solution(new_context: NewCont
     await form.locator("input[name=serial]").fill("M-9")
     await form.locator("button[type=submit]").click()
     await expect(page.locator("#rp-sterilizers li")).to_have_count(2)
+    midmark = page.locator("#rp-sterilizers li", has_text="Midmark M11")
+    service = midmark.locator("form")
+    await service.locator("input[name=note]").fill("Door gasket leaking")
+    await service.locator("button[type=submit]").click()
+    await expect(midmark.locator(".badge-alert")).to_have_text("Out of service")
     form = page.locator("#rp-add-solution")
     await form.locator("input[name=product]").fill("Cidex OPA")
     await form.locator("input[name=lot]").fill("OPA-9")
@@ -294,7 +321,7 @@ async def test_a_manager_registers_equipment_and_a_solution(new_context: NewCont
         ("Vaginal speculum", "semi_critical", "MIFU-77")
     ]
     st = await sterilizers.list_sterilizers(c["site"])
-    assert [(s.name, s.kind.value, s.cycle_types) for s in st if s.name != "Statim A"] == [
-        ("Midmark M11", "pre_vacuum", ["wrapped", "unwrapped"])
+    assert [(s.name, s.kind.value, s.cycle_types, s.in_service) for s in st if s.name != "Statim A"] == [
+        ("Midmark M11", "pre_vacuum", ["wrapped", "unwrapped"], False)
     ]
     assert await MecTest.count() == 1

@@ -35,6 +35,13 @@ export async function render(view) {
       else notices.replaceChildren(note);
     }
 
+    function serviceForm(s) {
+      const note = input("note", { maxlength: 1000 });
+      const path = `/reprocessing/sterilizers/${s.id}/${s.in_service ? "out-of-service" : "in-service"}`;
+      return form(`rp-service-${s.id}`, s.in_service ? t("rp.take_out") : t("rp.put_back"), [field(t("rp.why"), note)],
+        (button) => send(path, { note: note.value.trim() }, button));
+    }
+
     function form(id, title, fields, submit) {
       const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, title);
       const f = h("form", { class: "card stack", id }, h("h3", {}, title), ...fields, button);
@@ -82,7 +89,8 @@ export async function render(view) {
       parts.push(h("h2", {}, t("rp.sterilizers")), h("ul", { class: "list", id: "rp-sterilizers" }, ...sterilizers.map((s) => h("li", { class: "list-item" },
         h("div", { class: "row-between" }, h("strong", {}, s.name),
           h("span", { class: s.in_service ? "badge" : "badge badge-alert" }, s.in_service ? t("rp.in_service") : t("rp.status.out_of_service"))),
-        h("span", { class: "muted" }, `${s.model} · ${s.serial} · ${t(`rp.type.${s.kind}`)} · ${s.cycle_types.join(", ")}`)))));
+        h("span", { class: "muted" }, `${s.model} · ${s.serial} · ${t(`rp.type.${s.kind}`)} · ${s.cycle_types.join(", ")}`),
+        serviceForm(s)))));
       const sName = input("name", { maxlength: 200 });
       const model = input("model", { maxlength: 200 });
       const serial = input("serial", { maxlength: 100 });

@@ -5,7 +5,7 @@ import { get } from "/js/api.js";
 import "/js/reprocessing-strings.js";
 import { formatDateTime, t } from "/js/i18n.js";
 import { site } from "/js/state.js";
-import { api, hashParams, setHashParams } from "/js/stock-actions.js";
+import { api, hashParams, isManager, outcomeNotice, sendWrite, setHashParams } from "/js/stock-actions.js";
 import { field, h, screen } from "/js/ui.js";
 
 /** "YYYY-MM-DD" of a moment at the site (its time zone, not the phone's). */
@@ -15,6 +15,38 @@ function isoDay(date) {
   } catch {
     return date.toISOString().slice(0, 10);
   }
+}
+
+/** A manager's steps on an open failure: the call to the public health unit, then the written report. */
+function failureActions(f) {
+  const notices = h("div", { "aria-live": "polite" });
+  async function send(path, body, button) {
+    button.disabled = true;
+    const outcome = await sendWrite({ method: "POST", url: api(path), body, label: t("rp.failures") });
+    notices.dataset.step = path.endsWith("/close") ? "close" : "phu";
+    notices.replaceChildren(outcomeNotice(outcome, t("rp.saved")));
+    if (outcome.status === "rejected") button.disabled = false;
+  }
+  const box = h("div", { class: "stack rp-failure-actions", dataset: { id: f.id } }, notices);
+  if (!f.phu_notified_at) {
+    const contact = h("input", { name: "contact", maxlength: 500, autocomplete: "off" });
+    const button = h("button", { type: "submit", class: "btn btn-small" }, t("rp.phu_save"));
+    const form = h("form", { class: "stack rp-phu" }, field(t("rp.phu_contact"), contact), button);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      send(`/reprocessing/failures/${f.id}/phu`, { contact: contact.value.trim() }, button);
+    });
+    box.append(form);
+  }
+  const report = h("textarea", { name: "report", rows: 3, maxlength: 5000 });
+  const close = h("button", { type: "submit", class: "btn btn-small" }, t("rp.close_failure"));
+  const form = h("form", { class: "stack rp-close" }, field(t("rp.report_text"), report), close);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    send(`/reprocessing/failures/${f.id}/close`, { report: report.value.trim() }, close);
+  });
+  box.append(form);
+  return box;
 }
 
 export async function render(view, { rerender } = {}) {
@@ -64,7 +96,7 @@ export async function render(view, { rerender } = {}) {
         h("span", { class: f.closed_at ? "badge" : "badge badge-alert" }, f.closed_at ? t("rp.closed") : t("rp.open_failure"))),
       h("span", { class: "muted" }, formatDateTime(f.opened_at)),
       h("a", { class: "link-more", target: "_blank", rel: "noopener", href: api(`/reprocessing/failures/${f.id}/report.pdf`) },
-        t("rp.report")))))
+        t("rp.report")), isManager() && !f.closed_at ? failureActions(f) : null)))
     : h("p", { class: "empty" }, t("rp.no_failures"));
 
   view.replaceChildren(screen(t("rp.records"), filter,
