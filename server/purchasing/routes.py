@@ -16,6 +16,7 @@ from server.purchasing import dashboard, documents, phu, reports, service
 from server.purchasing.rules import OrderStatus
 from server.purchasing.schemas import (
     CancelIn,
+    CloseLineIn,
     DashboardRead,
     DraftsIn,
     DraftsResult,
@@ -259,6 +260,31 @@ class OrderController(Controller):
             principal,
             ReceiveResult,
             lambda: service.receive_line(principal, site_id, order_id, line_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{order_id:int}/lines/{line_id:int}/close",
+        guards=[write_site],
+        summary="Nothing more is coming on this line",
+        description="What is missing is recorded as a short delivery; the order is received once every "
+        "line is closed.",
+    )
+    async def close_line(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        line_id: PathId,
+        data: JSONBody[CloseLineIn],
+        idempotency_key: IdempotencyKey,
+    ) -> OrderRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            OrderRead,
+            lambda: service.close_line(principal, site_id, order_id, line_id, data, now=utcnow()),
         )
 
     @get("/{order_id:int}/order.csv", guards=[read_site], summary="The order as CSV", media_type="text/csv")

@@ -89,6 +89,10 @@ class SendIn(Request):
     email: bool = False  # also e-mail the order to the supplier (queued, retried until sent)
 
 
+class CloseLineIn(Request):
+    reason: Reason
+
+
 class CancelIn(Request):
     reason: Reason
 

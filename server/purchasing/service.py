@@ -23,6 +23,7 @@ from server.purchasing import rules
 from server.purchasing.rules import Discrepancy, OrderStatus
 from server.purchasing.schemas import (
     CancelIn,
+    CloseLineIn,
     DraftsIn,
     DraftsResult,
     LineRead,
@@ -602,6 +603,75 @@ async def cancel_order(
 # --- receiving ---------------------------------------------------------------------------------
 
 
+async def close_line(
+    principal: Principal, site_id: int, order_id: int, line_id: int, data: CloseLineIn, *, now: datetime
+) -> OrderRead:
+    """Nothing more is coming on this line: what is missing becomes a short discrepancy, and the
+    order is received once every line is closed."""
+    reason = data.reason.strip()
+    if not reason:
+        raise InvalidInput(
+            "Say why nothing more is coming.",
+            code="reason_required",
+            fields=[{"field": "reason", "message": "is empty"}],
+        )
+    async with write_transaction():
+        order = await _order_row(site_id, order_id, lock=True)
+        _refuse(rules.transition(OrderStatus(order["status"]), OrderStatus.PARTLY_RECEIVED))
+        line = await _line_row(order_id, line_id)
+        if line["closed"]:
+            raise RuleViolation("This line is closed: nothing more is expected on it.", code="line_closed")
+        ordered = int(line["packs"]) * int(line["pack_qty"])
+        received = int(line["received_units"])
+        kind, diff = rules.line_discrepancy(ordered, received, True)
+        await PurchaseOrderLine.update(
+            {
+                PurchaseOrderLine.closed: True,
+                PurchaseOrderLine.discrepancy: kind.value,
+                PurchaseOrderLine.discrepancy_units: diff,
+            }
+        ).where(PurchaseOrderLine.id == line_id)
+        changes = await _status_after_receipt(order_id, now=now)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="order.close_line",
+            entity="purchase_order",
+            entity_id=order_id,
+            payload={
+                "number": order["number"],
+                "line_id": line_id,
+                "reason": reason,
+                "received_units": received,
+                "ordered_units": ordered,
+                "discrepancy": kind.value,
+                "discrepancy_units": diff,
+                "status": changes["status"],
+            },
+            now=now,
+        )
+        return await _order_read({**order, **changes})
+
+
+async def _status_after_receipt(order_id: int, *, now: datetime) -> dict[str, Any]:
+    lines = await sql.fetch(
+        'SELECT packs, pack_qty, received_units, closed FROM purchase_order_line WHERE "order" = {}', order_id
+    )
+    status = rules.status_after_receipt(
+        [
+            rules.line_done(int(r["packs"]) * int(r["pack_qty"]), int(r["received_units"]), bool(r["closed"]))
+            for r in lines
+        ]
+    )
+    changes: dict[str, Any] = {"status": status.value}
+    if status is OrderStatus.RECEIVED:
+        changes["closed_at"] = now
+    await PurchaseOrder.update({getattr(PurchaseOrder, k): v for k, v in changes.items()}).where(
+        PurchaseOrder.id == order_id
+    )
+    return changes
+
+
 async def receive_line(
     principal: Principal, site_id: int, order_id: int, line_id: int, data: ReceiveLineIn, *, now: datetime
 ) -> ReceiveResult:
@@ -674,24 +744,8 @@ async def receive_line(
                 PurchaseOrderLine.discrepancy_units: diff,
             }
         ).where(PurchaseOrderLine.id == line_id)
-        lines = await sql.fetch(
-            'SELECT id, packs, pack_qty, received_units, closed FROM purchase_order_line WHERE "order" = {}',
-            order_id,
-        )
-        new_status = rules.status_after_receipt(
-            [
-                rules.line_done(
-                    int(r["packs"]) * int(r["pack_qty"]), int(r["received_units"]), bool(r["closed"])
-                )
-                for r in lines
-            ]
-        )
-        changes: dict[str, Any] = {"status": new_status.value}
-        if new_status is OrderStatus.RECEIVED:
-            changes["closed_at"] = now
-        await PurchaseOrder.update({getattr(PurchaseOrder, k): v for k, v in changes.items()}).where(
-            PurchaseOrder.id == order_id
-        )
+        changes = await _status_after_receipt(order_id, now=now)
+        new_status = OrderStatus(changes["status"])
         await audit.append(
             actor=principal.actor,
             site_id=site_id,

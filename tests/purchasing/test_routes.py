@@ -508,3 +508,35 @@ async def test_racing_receipts_on_one_line_are_counted_exactly(client: Client) -
 async def mgr_get(client: Client, c: dict[str, Any], order_id: int) -> dict[str, Any]:
     mgr = await login(client, "mgr")
     return dict((await mgr.get(f"{c['orders']}/{order_id}")).json())
+
+
+async def test_a_line_with_nothing_coming_is_closed_short(client: Client) -> None:
+    c = await _clinic(client)
+    mgr = await login(client, "mgr")
+    (order,) = await _drafts(mgr, c, [{"item_id": c["gloves"], "packs": 2}])
+    asst = await login(client, "asst")
+    line_id = order["lines"][0]["id"]
+    url = f"{c['orders']}/{order['id']}/lines/{line_id}/close"
+    draft = await asst.post(url, {"reason": "Back-ordered"})
+    assert draft.status_code == 422 and draft.json()["code"] == "order_not_open"  # not sent yet
+    mgr = await login(client, "mgr")
+    await mgr.post(f"{c['orders']}/{order['id']}/send")
+    asst = await login(client, "asst")
+    assert (await asst.post(url, {"reason": " "})).status_code == 400
+    closed = await asst.post(url, {"reason": "Discontinued by the supplier"})
+    assert closed.status_code == 201, closed.text
+    body = closed.json()
+    assert body["status"] == "received"
+    line = body["lines"][0]
+    assert (line["closed"], line["discrepancy"], line["discrepancy_units"], line["received_units"]) == (
+        True,
+        "short",
+        20,
+        0,
+    )
+    again = await asst.post(url, {"reason": "again"})
+    assert again.status_code == 422 and again.json()["code"] == "order_not_open"
+    event = await AuditEvent.select().where(AuditEvent.action == "order.close_line").first()
+    assert event is not None and "Discontinued" in str(event["payload"])
+    insp = await login(client, "insp")
+    assert (await insp.post(url, {"reason": "x"})).status_code == 403
