@@ -332,7 +332,8 @@ async def test_positive_bi_recalls_back_to_the_last_negative_and_no_further(as_:
     assert back.json()["code"] == "three_negative_bis_needed"
     asst = await as_("asst")
     for _ in range(3):
-        await _run(asst, mgr, base, st, [], bi="negative", purpose="bi_test")
+        test = await _run(asst, mgr, base, st, [], bi="negative", purpose="bi_test")
+        assert test["status"] == "released"  # a passed BI test cycle is closed, not left to finish
     mgr = await as_("mgr")
     close_early = await mgr.post(f"{base}/failures/{failure['id']}/close", {"report": "done"})
     assert close_early.json()["code"] == "phu_not_notified"

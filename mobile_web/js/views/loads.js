@@ -23,7 +23,8 @@ function loadCard(load, send) {
       h("strong", {}, t("rp.load_title", { n: load.load_number, sterilizer: load.sterilizer_name })),
       h("span", { class: load.status === "failed" ? "badge badge-alert" : "badge", dataset: { status: load.status } },
         t(`rp.load.${load.status}`))),
-    h("span", { class: "muted" }, `${load.cycle_type} · ${t("rp.packs", { n: load.pack_count })}${load.implant ? ` · ${t("rp.implant")}` : ""}`));
+    h("span", { class: "muted" }, `${load.cycle_type} · ${load.purpose === "bi_test" ? t("rp.bi_test")
+      : t("rp.packs", { n: load.pack_count })}${load.implant ? ` · ${t("rp.implant")}` : ""}`));
   if (load.pack_count) {
     card.append(h("a", { class: "link-more", target: "_blank", rel: "noopener", href: api(`/reprocessing/loads/${load.id}/labels.pdf`) },
       t("rp.labels")));
@@ -51,7 +52,7 @@ function loadCard(load, send) {
         onclick: (e) => send(`/reprocessing/loads/${load.id}/bi`, { result }, e.target) }, t(`rp.bi.${result}`))));
     card.append(row);
   }
-  if (["open", "held"].includes(load.status) && resultsIn) {
+  if (["open", "held"].includes(load.status) && resultsIn && load.purpose === "load") {
     if (load.release_problems.length) {
       card.append(h("ul", { class: "rp-problems" }, ...load.release_problems.map((p) => h("li", { class: "muted" }, p))));
     } else if (isManager()) {
@@ -65,7 +66,10 @@ function loadCard(load, send) {
 }
 
 function startForm(sterilizers, packCode, send) {
-  const choose = select("sterilizer_id", sterilizers.filter((s) => s.in_service).map((s) => [String(s.id), s.name]));
+  // Out of service after a failure, a sterilizer runs only empty BI test cycles.
+  const choose = select("sterilizer_id", sterilizers.map((s) => [String(s.id),
+    s.in_service ? s.name : `${s.name} · ${t("rp.status.out_of_service")}`]));
+  const biTest = h("input", { type: "checkbox", name: "bi_test" });
   const cycle = h("select", { name: "cycle_type" });
   const fill = () => {
     const st = sterilizers.find((s) => String(s.id) === choose.value);
@@ -78,13 +82,15 @@ function startForm(sterilizers, packCode, send) {
   const packs = h("textarea", { name: "packs", rows: 3, autocomplete: "off", spellcheck: "false" }, packCode || "");
   const form = h("form", { class: "stack card", id: "rp-start" }, h("h2", {}, t("rp.start")),
     field(t("rp.sterilizer"), choose), field(t("rp.cycle"), cycle), h("label", { class: "check" }, implant, " ", t("rp.implant")),
+    h("label", { class: "check" }, biTest, " ", t("rp.bi_test")),
     field(t("rp.initials_short"), initials), field(t("rp.pack_codes"), packs),
     h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("rp.start")));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     send("/reprocessing/loads", {
       sterilizer_id: Number(choose.value), cycle_type: cycle.value, implant: implant.checked, initials: initials.value.trim(),
-      packs: packs.value.split(/\s+/).map((c) => c.trim()).filter(Boolean),
+      purpose: biTest.checked ? "bi_test" : "load",
+      packs: biTest.checked ? [] : packs.value.split(/\s+/).map((c) => c.trim()).filter(Boolean),
     }, form);
   });
   return form;
