@@ -4,6 +4,9 @@ import { addStrings } from "/js/i18n.js";
 addStrings({
   en: {
     "reorder.receive": "Receive",
+    "reorder.close_line": "Nothing is coming",
+    "reorder.close_reason": "Why is nothing more coming?",
+    "reorder.line_closed": "{name}: closed, the rest will not come.",
     "reorder.tasks": "Deliveries to receive",
     "reorder.receive_title": "Receive {number}",
     "reorder.receive_line": "Receive",
@@ -73,6 +76,9 @@ addStrings({
   },
   fr: {
     "reorder.receive": "Recevoir",
+    "reorder.close_line": "Rien n’arrivera",
+    "reorder.close_reason": "Pourquoi rien d’autre n’arrivera ?",
+    "reorder.line_closed": "{name} : fermée, le reste n’arrivera pas.",
     "reorder.tasks": "Livraisons à recevoir",
     "reorder.receive_title": "Recevoir {number}",
     "reorder.receive_line": "Recevoir",

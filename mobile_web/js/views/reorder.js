@@ -7,7 +7,7 @@ import { formatDateTime, formatNumber, t } from "/js/i18n.js";
 import { role } from "/js/state.js";
 import "/js/reorder-strings.js";
 import { api, hashParams, isManager, loadPlaces, outcomeNotice, placeSelect, sendWrite, stepper } from "/js/stock-actions.js";
-import { field, h, screen } from "/js/ui.js";
+import { askDialog, field, h, screen } from "/js/ui.js";
 
 let carried = null;
 
@@ -124,14 +124,34 @@ function lineForm(order, line, places) {
   return form;
 }
 
+function closeButton(order, line) {
+  const button = h("button", { type: "button", class: "btn btn-small close-line" }, t("reorder.close_line"));
+  button.addEventListener("click", async () => {
+    const reason = (await askDialog(t("reorder.close_reason"), { minlength: 1 }))?.trim();
+    if (!reason) return;
+    button.disabled = true;
+    const outcome = await sendWrite({ method: "POST", url: api(`/purchase-orders/${order.id}/lines/${line.id}/close`),
+      body: { reason }, label: `${t("reorder.close_line")} · ${order.number} · ${line.item_name}` });
+    if (outcome.status === "sent") {
+      carried = outcomeNotice(outcome, t("reorder.line_closed", { name: line.item_name }));
+      await render(document.getElementById("view"));
+      return;
+    }
+    button.disabled = outcome.status === "queued";
+    button.after(outcomeNotice(outcome, ""));
+  });
+  return button;
+}
+
 function receiveLine(order, line, places) {
-  const done = line.closed;
+  const open = !line.closed && places.length > 0;
   return h("li", { class: "list-item receive-line", dataset: { line: line.id, discrepancy: line.discrepancy } },
     h("strong", {}, line.item_name),
     h("span", { class: "muted" }, t("reorder.line_progress", { received: line.received_units, ordered: line.ordered_units })),
     line.discrepancy !== "none" && h("span", { class: "notice notice-alert discrepancy" },
       t(`reorder.discrepancy.${line.discrepancy}`, { n: line.discrepancy_units })),
-    !done && lineForm(order, line, places));
+    open && lineForm(order, line, places),
+    open && closeButton(order, line));
 }
 
 async function receiveScreen(view, id) {
