@@ -32,6 +32,8 @@ addStrings({
     "alerts.rule.quarantined_waiting": "On hold, waiting for a decision: {name}, {n} held",
     "alerts.rule.count_overdue": "Monthly count due: {name}",
     "alerts.rule.cleaning_overdue": "Cleaning overdue: {name}",
+    "alerts.rule.reading_missing": "Temperature reading missing: {name}",
+    "alerts.rule.temperature_excursion": "Temperature out of range: {name}. Stock there is on hold: DO NOT USE until decided.",
   },
   fr: {
     "alerts.title": "Alertes",
@@ -62,5 +64,7 @@ addStrings({
     "alerts.rule.quarantined_waiting": "En attente de décision : {name}, {n} retenus",
     "alerts.rule.count_overdue": "Inventaire mensuel à faire : {name}",
     "alerts.rule.cleaning_overdue": "Nettoyage en retard : {name}",
+    "alerts.rule.reading_missing": "Relevé de température manquant : {name}",
+    "alerts.rule.temperature_excursion": "Température hors plage : {name}. Le stock est retenu : NE PAS UTILISER avant décision.",
   },
 });

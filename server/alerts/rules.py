@@ -187,6 +187,62 @@ async def _cleaning_overdue(now: datetime) -> list[Found]:
 
 CLEANING_OVERDUE = ComputedRule("cleaning_overdue", _cleaning_overdue)
 
+
+async def _reading_missing(now: datetime) -> list[Found]:
+    from server.coldchain.readings import due_readings
+    from server.coldchain.rules import SlotStatus
+    from server.core.tables import Site
+
+    found = []
+    for site in await Site.select(Site.id).where(Site.active == True):  # noqa: E712
+        for slot in await due_readings(int(site["id"]), None, now=now, only_missing=True):
+            if slot.status is not SlotStatus.OVERDUE:
+                continue
+            found.append(
+                Found(
+                    site=int(site["id"]),
+                    subject=f"reading:{slot.location_id}:{slot.day.isoformat()}:{slot.time}",
+                    severity="warning",
+                    title=(
+                        f"Temperature reading missing: {slot.location_name}, {slot.time} "
+                        f"on {slot.day.isoformat()}"
+                    ),
+                    subject_name=f"{slot.location_name} · {slot.time}",
+                    due=slot.day,
+                )
+            )
+    return found
+
+
+READING_MISSING = ComputedRule("reading_missing", _reading_missing)
+
+# Raised at once by the reading that finds the excursion (server/coldchain/incidents.py), and kept
+# by the sweep until the incident is closed.
+TEMPERATURE_EXCURSION = Rule(
+    "temperature_excursion",
+    """
+SELECT i.site, 'incident:' || CAST(i.id AS VARCHAR) AS subject, 'critical' AS severity,
+       'Temperature out of range: ' || loc.name || '. Stock there is on hold: DO NOT USE until decided.'
+           AS title,
+       loc.name AS subject_name,
+       (SELECT COUNT(*) FROM coldchain_incident_lot il WHERE il.incident = i.id AND il.decision = '')
+           AS quantity,
+       CAST(NULL AS DATE) AS due
+FROM coldchain_incident i JOIN location loc ON loc.id = i.location
+WHERE i.status = 'open'
+""",
+    lambda _now: (),
+)
+
+STOCK_RULES: list[Rule | ComputedRule] = [
+    LOW_STOCK,
+    OUT_OF_STOCK,
+    EXPIRING,
+    EXPIRED_ON_SHELF,
+    QUARANTINED,
+    COUNT_OVERDUE,
+]
+
 RULES: list[Rule | ComputedRule] = [
     LOW_STOCK,
     OUT_OF_STOCK,
@@ -195,4 +251,6 @@ RULES: list[Rule | ComputedRule] = [
     QUARANTINED,
     COUNT_OVERDUE,
     CLEANING_OVERDUE,
+    READING_MISSING,
+    TEMPERATURE_EXCURSION,
 ]

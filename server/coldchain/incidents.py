@@ -260,7 +260,17 @@ async def excursion(
         },
         now=now,
     )
+    await _raise_alert(now)
     return incident_id
+
+
+async def _raise_alert(now: datetime) -> None:
+    """The excursion alert opens with the reading that found it (in its transaction), not at the
+    next sweep; its mail goes out with the next delivery run, within a minute."""
+    from server.alerts.rules import TEMPERATURE_EXCURSION
+    from server.alerts.sweep import sweep_rule
+
+    await sweep_rule(TEMPERATURE_EXCURSION, now)
 
 
 async def back_in_range(location_id: int, taken_at: datetime) -> None:

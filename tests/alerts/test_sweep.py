@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from server.alerts.sweep import sweep
+from server.alerts.rules import STOCK_RULES
+from server.alerts.sweep import sweep as sweep_all
 from server.alerts.tables import Alert
 from server.clock import utcnow
 from server.core.auth import SYSTEM
@@ -46,6 +47,10 @@ async def _clinic(today: date) -> dict[str, Any]:
         "held": held,
         "box": box,
     }
+
+
+async def sweep(now: datetime) -> None:
+    await sweep_all(now, STOCK_RULES)  # the stock rules; the other features' rules have their tests
 
 
 async def _open() -> dict[tuple[str, str], dict[str, Any]]:
