@@ -264,13 +264,18 @@ async def suggestions(
 _ORDER_LINES = """
 SELECT pol.*, i.name AS item_name
 FROM purchase_order_line pol JOIN item i ON i.id = pol.item
-WHERE pol."order" = {} ORDER BY pol.id
+WHERE pol."order" IN ({ids}) ORDER BY pol.id
 """
 _RECEIPTS = """
 SELECT r.*, l.lot_number, l.expiry
 FROM order_receipt r JOIN lot l ON l.id = r.lot JOIN purchase_order_line pol ON pol.id = r.line
-WHERE pol."order" = {} ORDER BY r.id
+WHERE pol."order" IN ({ids}) ORDER BY r.id
 """
+_SUPPLIER_NAMES = "SELECT id, name FROM supplier WHERE id IN ({ids})"
+
+
+def _marks(n: int) -> str:
+    return ", ".join("{}" for _ in range(n))
 
 
 def _receipt(r: dict[str, Any]) -> ReceiptRead:
@@ -299,43 +304,60 @@ async def _order_row(site_id: int, order_id: int, *, lock: bool = False) -> dict
 
 
 async def _order_read(order: dict[str, Any]) -> OrderRead:
-    supplier = await sql.fetchrow("SELECT name FROM supplier WHERE id = {}", order["supplier"])
-    lines = await sql.fetch(_ORDER_LINES, order["id"])
+    return (await _orders_read([order]))[0]
+
+
+async def _orders_read(orders: list[dict[str, Any]]) -> list[OrderRead]:
+    """Orders with their lines and receipts: three queries whatever the number of orders."""
+    if not orders:
+        return []
+    ids = [int(o["id"]) for o in orders]
+    supplier_ids = sorted({int(o["supplier"]) for o in orders})
+    names = {
+        int(r["id"]): str(r["name"])
+        for r in await sql.fetch(_SUPPLIER_NAMES.format(ids=_marks(len(supplier_ids))), *supplier_ids)
+    }
+    lines_by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ln in await sql.fetch(_ORDER_LINES.format(ids=_marks(len(ids))), *ids):
+        lines_by_order[int(ln["order"])].append(ln)
     receipts: dict[int, list[ReceiptRead]] = defaultdict(list)
-    for r in await sql.fetch(_RECEIPTS, order["id"]):
+    for r in await sql.fetch(_RECEIPTS.format(ids=_marks(len(ids))), *ids):
         receipts[int(r["line"])].append(_receipt(r))
-    return OrderRead(
-        id=order["id"],
-        number=order["number"],
-        site_id=order["site"],
-        supplier_id=order["supplier"],
-        supplier_name=supplier["name"] if supplier else "",
-        status=OrderStatus(order["status"]),
-        note=order["note"],
-        cancel_reason=order["cancel_reason"],
-        created_by=order["created_by"],
-        created_at=order["created_at"],
-        sent_by=order["sent_by"],
-        sent_at=order["sent_at"],
-        closed_at=order["closed_at"],
-        lines=[
-            LineRead(
-                id=ln["id"],
-                item_id=ln["item"],
-                item_name=ln["item_name"],
-                packs=ln["packs"],
-                pack_qty=ln["pack_qty"],
-                ordered_units=int(ln["packs"]) * int(ln["pack_qty"]),
-                suggested_packs=ln["suggested_packs"],
-                received_units=ln["received_units"],
-                closed=bool(ln["closed"]),
-                discrepancy=Discrepancy(ln["discrepancy"]),
-                discrepancy_units=ln["discrepancy_units"],
-                receipts=receipts.get(int(ln["id"]), []),
-            )
-            for ln in lines
-        ],
-    )
+    return [
+        OrderRead(
+            id=order["id"],
+            number=order["number"],
+            site_id=order["site"],
+            supplier_id=order["supplier"],
+            supplier_name=names.get(int(order["supplier"]), ""),
+            status=OrderStatus(order["status"]),
+            note=order["note"],
+            cancel_reason=order["cancel_reason"],
+            created_by=order["created_by"],
+            created_at=order["created_at"],
+            sent_by=order["sent_by"],
+            sent_at=order["sent_at"],
+            closed_at=order["closed_at"],
+            lines=[
+                LineRead(
+                    id=ln["id"],
+                    item_id=ln["item"],
+                    item_name=ln["item_name"],
+                    packs=ln["packs"],
+                    pack_qty=ln["pack_qty"],
+                    ordered_units=int(ln["packs"]) * int(ln["pack_qty"]),
+                    suggested_packs=ln["suggested_packs"],
+                    received_units=ln["received_units"],
+                    closed=bool(ln["closed"]),
+                    discrepancy=Discrepancy(ln["discrepancy"]),
+                    discrepancy_units=ln["discrepancy_units"],
+                    receipts=receipts.get(int(ln["id"]), []),
+                )
+                for ln in lines_by_order.get(int(order["id"]), [])
+            ],
+        )
+        for order in orders
+    ]
 
 
 async def get_order(site_id: int, order_id: int) -> OrderRead:
@@ -351,7 +373,7 @@ async def list_orders(site_id: int, *, status: OrderStatus | None = None) -> lis
             query += " AND status = {}"
             args.append(status.value)
         rows = await sql.fetch(query + " ORDER BY id DESC LIMIT 200", *args)
-        return [await _order_read(dict(r)) for r in rows]
+        return await _orders_read([dict(r) for r in rows])
 
 
 def _refuse(refusal: rules.Refusal | None) -> None:

@@ -165,6 +165,11 @@ async def test_drafts_one_per_supplier_adding_unknown_suppliers(client: Client) 
     (line,) = gloves["lines"]
     assert (line["packs"], line["pack_qty"], line["ordered_units"], line["suggested_packs"]) == (4, 10, 40, 4)
     assert await Supplier.count() == 2
+    listed = (await mgr.get(c["orders"])).json()  # one read for every order: each keeps its own lines
+    assert {o["supplier_name"]: [ln["item_id"] for ln in o["lines"]] for o in listed} == {
+        "MedSupply Co": [c["gloves"]],
+        "Public Health Unit": [c["flu"]],
+    }
     # two suppliers added and two orders created, each audited
     actions = [e["action"] for e in await AuditEvent.select(AuditEvent.action).where(AuditEvent.id > 0)]
     assert actions.count("supplier.create") == 2 and actions.count("order.create") == 2
