@@ -22,7 +22,7 @@ from server.reprocessing.rules import (
     SterilizerKind,
 )
 from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
-from server.reprocessing.tables import Failure, MecTest, Step, Use
+from server.reprocessing.tables import Failure, MecTest, Step, SterilizerLogEntry, Use
 from tests.factories import make_site, make_user
 from tests.web.conftest import NewContext
 from tests.web.test_stock_screens import RESULT, check_screen, sign_in, type_code
@@ -299,7 +299,12 @@ async def test_a_manager_registers_equipment_and_a_solution(new_context: NewCont
     await form.locator("button[type=submit]").click()
     await expect(page.locator("#rp-sterilizers li")).to_have_count(2)
     midmark = page.locator("#rp-sterilizers li", has_text="Midmark M11")
-    service = midmark.locator("form")
+    log = midmark.locator("form[id^=rp-log]")
+    await log.locator("select[name=kind]").select_option("repair")
+    await log.locator("input[name=note]").fill("Gasket replaced")
+    await log.locator("button[type=submit]").click()
+    await expect(log.locator("input[name=note]")).to_have_value("")  # saved: the screen is drawn again
+    service = midmark.locator("form[id^=rp-service]")
     await service.locator("input[name=note]").fill("Door gasket leaking")
     await service.locator("button[type=submit]").click()
     await expect(midmark.locator(".badge-alert")).to_have_text("Out of service")
@@ -325,3 +330,10 @@ async def test_a_manager_registers_equipment_and_a_solution(new_context: NewCont
         ("Midmark M11", "pre_vacuum", ["wrapped", "unwrapped"], False)
     ]
     assert await MecTest.count() == 1
+    entries = await SterilizerLogEntry.select(SterilizerLogEntry.kind, SterilizerLogEntry.note).order_by(
+        SterilizerLogEntry.id
+    )
+    assert [(e["kind"], e["note"]) for e in entries] == [
+        ("repair", "Gasket replaced"),
+        ("out_of_service", "Door gasket leaking"),
+    ]

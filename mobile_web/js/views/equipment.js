@@ -42,6 +42,13 @@ export async function render(view) {
         (button) => send(path, { note: note.value.trim() }, button));
     }
 
+    function logForm(s) {
+      const kind = select("kind", [["maintenance", t("rp.log.maintenance")], ["repair", t("rp.log.repair")]]);
+      const note = input("note", { maxlength: 1000 });
+      return form(`rp-log-${s.id}`, t("rp.log_entry"), [field(t("rp.log_kind"), kind), field(t("rp.what"), note)],
+        (button) => send(`/reprocessing/sterilizers/${s.id}/log`, { kind: kind.value, note: note.value.trim() }, button));
+    }
+
     function form(id, title, fields, submit) {
       const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, title);
       const f = h("form", { class: "card stack", id }, h("h3", {}, title), ...fields, button);
@@ -90,7 +97,7 @@ export async function render(view) {
         h("div", { class: "row-between" }, h("strong", {}, s.name),
           h("span", { class: s.in_service ? "badge" : "badge badge-alert" }, s.in_service ? t("rp.in_service") : t("rp.status.out_of_service"))),
         h("span", { class: "muted" }, `${s.model} · ${s.serial} · ${t(`rp.type.${s.kind}`)} · ${s.cycle_types.join(", ")}`),
-        serviceForm(s)))));
+        serviceForm(s), logForm(s)))));
       const sName = input("name", { maxlength: 200 });
       const model = input("model", { maxlength: 200 });
       const serial = input("serial", { maxlength: 100 });
