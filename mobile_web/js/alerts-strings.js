@@ -34,6 +34,8 @@ addStrings({
     "alerts.rule.cleaning_overdue": "Cleaning overdue: {name}",
     "alerts.rule.reading_missing": "Temperature reading missing: {name}",
     "alerts.rule.temperature_excursion": "Temperature out of range: {name}. Stock there is on hold: DO NOT USE until decided.",
+    "alerts.rule.device_left_dirty": "Left dirty for more than 4 hours: {name}",
+    "alerts.rule.hld_solution_expired": "HLD solution past its reuse life, discard it: {name}",
   },
   fr: {
     "alerts.title": "Alertes",
@@ -66,5 +68,7 @@ addStrings({
     "alerts.rule.cleaning_overdue": "Nettoyage en retard : {name}",
     "alerts.rule.reading_missing": "Relevé de température manquant : {name}",
     "alerts.rule.temperature_excursion": "Température hors plage : {name}. Le stock est retenu : NE PAS UTILISER avant décision.",
+    "alerts.rule.device_left_dirty": "Laissé sale depuis plus de 4 heures : {name}",
+    "alerts.rule.hld_solution_expired": "Solution de DHN périmée, à jeter : {name}",
   },
 });

@@ -234,6 +234,69 @@ WHERE i.status = 'open'
     lambda _now: (),
 )
 
+DIRTY_HOURS = 4  # a used instrument should be cleaned the same session (domain §1: point-of-use)
+
+DEVICE_LEFT_DIRTY = Rule(
+    "device_left_dirty",
+    """
+SELECT d.site, 'device:' || CAST(d.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'Left dirty for more than ' || {} || ' hours: ' || d.name AS title,
+       d.name AS subject_name, CAST(NULL AS INTEGER) AS quantity, CAST(NULL AS DATE) AS due
+FROM rp_device d
+WHERE d.active = {} AND d.status = 'dirty'
+  AND (SELECT MAX(s.at) FROM rp_step s WHERE s.device = d.id) < {}
+""",
+    lambda now: (str(DIRTY_HOURS), True, now - timedelta(hours=DIRTY_HOURS)),
+)
+
+# A high-level disinfectant past its reuse life and not yet discarded. (A use with no passing
+# concentration test since the last one cannot happen: the HLD step refuses it.)
+HLD_SOLUTION = Rule(
+    "hld_solution_expired",
+    """
+SELECT h.site, 'hld:' || CAST(h.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'HLD solution past its reuse life, discard it: ' || h.product || ' lot ' || h.lot AS title,
+       h.product || ' · ' || h.lot AS subject_name, CAST(NULL AS INTEGER) AS quantity, h.expires_on AS due
+FROM rp_hld_solution h
+WHERE h.discarded_at IS NULL AND h.expires_on < {}
+""",
+    lambda now: (now.date(),),
+)
+
+
+async def _sterilization_log(now: datetime) -> list[Found]:
+    """Today's gaps in each site's sterilization log (no BI, no Bowie-Dick, unreleased loads,
+    unread BIs), as the reprocessing review computes them for the site's local day."""
+    from server.core.tables import Site
+    from server.reprocessing.review import missing
+    from server.reprocessing.sterilizers import local_day
+
+    severities = {"no_bi": "warning", "no_bowie_dick": "warning", "bi_unread": "warning"}
+    found = []
+    for site in await Site.select(Site.id).where(Site.active == True):  # noqa: E712
+        site_id = int(site["id"])
+        day = await local_day(site_id, now)
+        for item in (await missing(site_id, day)).items:
+            what = (
+                f"load:{item.load_id}"
+                if item.load_id
+                else f"sterilizer:{item.sterilizer_id}:{day.isoformat()}"
+            )
+            found.append(
+                Found(
+                    site=site_id,
+                    subject=f"{item.code}:{what}",
+                    severity=severities.get(item.code, "info"),
+                    title=f"Sterilization log, {item.sterilizer_name}: {item.message}",
+                    subject_name=item.sterilizer_name,
+                    due=day,
+                )
+            )
+    return found
+
+
+STERILIZATION_LOG = ComputedRule("sterilization_log", _sterilization_log)
+
 STOCK_RULES: list[Rule | ComputedRule] = [
     LOW_STOCK,
     OUT_OF_STOCK,
@@ -253,4 +316,7 @@ RULES: list[Rule | ComputedRule] = [
     CLEANING_OVERDUE,
     READING_MISSING,
     TEMPERATURE_EXCURSION,
+    DEVICE_LEFT_DIRTY,
+    HLD_SOLUTION,
+    STERILIZATION_LOG,
 ]
