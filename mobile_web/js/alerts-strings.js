@@ -36,6 +36,7 @@ addStrings({
     "alerts.rule.temperature_excursion": "Temperature out of range: {name}. Stock there is on hold: DO NOT USE until decided.",
     "alerts.rule.device_left_dirty": "Left dirty for more than 4 hours: {name}",
     "alerts.rule.hld_solution_expired": "HLD solution past its reuse life, discard it: {name}",
+    "alerts.rule.order_overdue": "Order not all in after 14 days: {name}",
   },
   fr: {
     "alerts.title": "Alertes",
@@ -70,5 +71,6 @@ addStrings({
     "alerts.rule.temperature_excursion": "Température hors plage : {name}. Le stock est retenu : NE PAS UTILISER avant décision.",
     "alerts.rule.device_left_dirty": "Laissé sale depuis plus de 4 heures : {name}",
     "alerts.rule.hld_solution_expired": "Solution de DHN périmée, à jeter : {name}",
+    "alerts.rule.order_overdue": "Commande incomplète après 14 jours : {name}",
   },
 });

@@ -297,6 +297,22 @@ async def _sterilization_log(now: datetime) -> list[Found]:
 
 STERILIZATION_LOG = ComputedRule("sterilization_log", _sterilization_log)
 
+ORDER_OVERDUE_DAYS = 14  # suppliers here deliver within days; two weeks open means a chase call
+
+ORDER_OVERDUE = Rule(
+    "order_overdue",
+    """
+SELECT o.site, 'order:' || CAST(o.id AS VARCHAR) AS subject, 'warning' AS severity,
+       'Order ' || o.number || ' to ' || s.name || ' sent more than ' || {} || ' days ago is not all in'
+           AS title,
+       o.number || ' · ' || s.name AS subject_name, CAST(NULL AS INTEGER) AS quantity,
+       CAST(NULL AS DATE) AS due
+FROM purchase_order o JOIN supplier s ON s.id = o.supplier
+WHERE o.status IN ('sent', 'partly_received') AND o.sent_at < {}
+""",
+    lambda now: (str(ORDER_OVERDUE_DAYS), now - timedelta(days=ORDER_OVERDUE_DAYS)),
+)
+
 STOCK_RULES: list[Rule | ComputedRule] = [
     LOW_STOCK,
     OUT_OF_STOCK,
@@ -319,4 +335,5 @@ RULES: list[Rule | ComputedRule] = [
     DEVICE_LEFT_DIRTY,
     HLD_SOLUTION,
     STERILIZATION_LOG,
+    ORDER_OVERDUE,
 ]
