@@ -5,6 +5,12 @@ import { addStrings } from "/js/i18n.js";
 addStrings({
   en: {
     "alerts.title": "Alerts",
+    "alerts.mail_title": "Alert mail",
+    "alerts.mail_help": "Where clinitrack e-mails what needs attention at this site.",
+    "alerts.mail_email": "E-mail address",
+    "alerts.mail_digest": "A summary each morning (not sent when there is nothing)",
+    "alerts.mail_immediate": "Urgent alerts right away",
+    "alerts.mail_saved": "Alert mail saved",
     "alerts.bell": "Alerts: {n} to look at",
     "alerts.bell_none": "Alerts: nothing to look at",
     "alerts.none": "Nothing needs attention right now.",
@@ -40,6 +46,12 @@ addStrings({
   },
   fr: {
     "alerts.title": "Alertes",
+    "alerts.mail_title": "Courriels d’alerte",
+    "alerts.mail_help": "Où clinitrack vous écrit ce qui demande votre attention à ce site.",
+    "alerts.mail_email": "Adresse courriel",
+    "alerts.mail_digest": "Un résumé chaque matin (rien n’est envoyé s’il n’y a rien)",
+    "alerts.mail_immediate": "Les alertes urgentes tout de suite",
+    "alerts.mail_saved": "Courriels d’alerte enregistrés",
     "alerts.bell": "Alertes : {n} à voir",
     "alerts.bell_none": "Alertes : rien à voir",
     "alerts.none": "Rien ne demande votre attention pour l’instant.",

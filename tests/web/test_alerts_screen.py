@@ -79,3 +79,38 @@ async def test_the_bell_counts_and_the_inbox_acknowledges_and_snoozes(new_contex
     page = await (await new_context()).new_page()
     await sign_in(page, "ivy", "logs")
     await expect(page.locator("#alerts-bell")).to_be_hidden()
+
+
+async def test_alert_mail_on_the_account_screen_offers_what_the_role_allows(new_context: NewContext) -> None:
+    from server.alerts.tables import Subscription
+
+    await _clinic()
+    page: Page = await (await new_context()).new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto("/#/account")
+    card = page.locator("#alert-mail")
+    await expect(card).to_be_visible()
+    await expect(card.get_by_label("Urgent alerts right away")).to_have_count(0)  # assistants: digest only
+    await card.get_by_label("E-mail address").fill("nurse@clinic.test")
+    await card.locator("button[type=submit]").click()
+    await expect(page.locator("#toast")).to_contain_text("Alert mail saved")
+    [row] = await Subscription.select()
+    assert (row["email"], row["digest"], row["immediate"]) == ("nurse@clinic.test", True, False)
+    await check_screen(page, "account-alert-mail")
+
+    page = await (await new_context(locale="fr-CA")).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/account")
+    card = page.locator("#alert-mail")
+    await card.get_by_label("Adresse courriel").fill("boss@clinic.test")
+    await card.get_by_label("Les alertes urgentes tout de suite").check()
+    await card.locator("button[type=submit]").click()
+    await expect(page.locator("#toast")).to_contain_text("Courriels d\u2019alerte enregistr\u00e9s")
+    saved = await Subscription.select().where(Subscription.email == "boss@clinic.test").first()
+    assert saved is not None and saved["immediate"] is True
+
+    page = await (await new_context()).new_page()
+    await sign_in(page, "ivy", "logs")
+    await page.goto("/#/account")
+    await expect(page.locator(".screen-title")).to_have_text("Me")
+    await expect(page.locator("#alert-mail")).to_have_count(0)  # inspectors get no alert mail

@@ -4,8 +4,9 @@ import { problemText, t } from "/js/i18n.js";
 import * as outbox from "/js/outbox.js";
 import { role, site, state } from "/js/state.js";
 import { confirmDialog, field, fieldErrors, h, screen, toast } from "/js/ui.js";
+import { mailCard } from "/js/alerts-mail.js";
 
-export function render(view) {
+export async function render(view) {
   const me = state.me;
   const current = h("input", { name: "current_password", type: "password", autocomplete: "current-password", required: true });
   const next = h("input", { name: "new_password", type: "password", autocomplete: "new-password", minlength: 10, required: true });
@@ -32,5 +33,5 @@ export function render(view) {
   view.replaceChildren(screen(t("account.title"),
     h("p", {}, t("account.signed_in_as", { name: me.display_name })),
     where && h("p", { class: "muted" }, `${where.site_name} · ${t(`role.${role()}`)}`),
-    me.via_token ? null : form, out));
+    await mailCard(), me.via_token ? null : form, out));
 }
