@@ -38,6 +38,7 @@ class Job:
     name: str
     run: Callable[[datetime], Awaitable[str]]  # given the slot's time, says what it did
     every: timedelta
+    quiet: bool = False  # runs every minute or so: its report is logged at debug level
 
 
 async def housekeeping(now: datetime) -> str:
@@ -70,8 +71,8 @@ async def alert_delivery(now: datetime) -> str:
 JOBS = [
     Job("housekeeping", housekeeping, timedelta(minutes=15)),
     Job("vial_sweep", vial_sweep, timedelta(minutes=5)),
-    Job("alert_sweep", alert_sweep, timedelta(minutes=5)),
-    Job("alert_delivery", alert_delivery, timedelta(minutes=1)),
+    Job("alert_sweep", alert_sweep, timedelta(minutes=5), quiet=True),
+    Job("alert_delivery", alert_delivery, timedelta(minutes=1), quiet=True),
 ]
 
 
@@ -105,8 +106,13 @@ async def run_slot(job: Job, now: datetime | None = None) -> str | None:
     # The claim is its own statement: a job that fails halfway keeps the claim, so a failing sweep
     # is not retried in a loop within its slot; the next slot runs it again.
     done = await job.run(now)
-    log.info("%s (%s): %s", job.name, slot.isoformat(), done)
+    log.log(logging.DEBUG if job.quiet else logging.INFO, "%s (%s): %s", job.name, slot.isoformat(), done)
     return done
+
+
+# APScheduler reports every run at info level ("Running job ... executed successfully"): our own
+# line per slot says what the job did, so its chatter is kept to warnings.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def build_scheduler(jobs: list[Job] | None = None) -> AsyncIOScheduler:
@@ -118,6 +124,7 @@ def build_scheduler(jobs: list[Job] | None = None) -> AsyncIOScheduler:
             args=[job],
             seconds=int(job.every.total_seconds()),
             id=job.name,
+            name=job.name,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=int(job.every.total_seconds()),
