@@ -27,6 +27,7 @@ from server.alerts.delivery_rules import (
 )
 from server.alerts.tables import Alert, AlertSettings, Delivery, Subscription, Webhook
 from server.core.rules import Role
+from server.core.service import site_zone
 from server.core.tables import Membership, Site
 from server.db import write_transaction
 
@@ -233,11 +234,14 @@ async def _plan_digests(now: datetime) -> int:
 async def send_due(now: datetime, mail: MailSettings | None) -> Outcome:
     sent = failed = held = 0
     due = await Delivery.select().where((Delivery.status == "pending") & (Delivery.next_attempt_at <= now))
+    settings_of: dict[int, dict[str, Any]] = {}  # one lookup per site, not per delivery
     for item in due:
-        settings = await site_settings(int(item["site"]))
+        site_id = int(item["site"])
+        if site_id not in settings_of:
+            settings_of[site_id] = await site_settings(site_id)
+        settings = settings_of[site_id]
         if not item["critical"] and settings["quiet_start"] is not None and settings["quiet_end"] is not None:
-            site = await Site.select(Site.timezone).where(Site.id == item["site"]).first()
-            local = now.astimezone(ZoneInfo(site["timezone"] if site else "UTC"))
+            local = now.astimezone(await site_zone(site_id))
             if in_quiet_hours(local.time(), settings["quiet_start"], settings["quiet_end"]):
                 later = quiet_until(local, settings["quiet_end"])
                 await Delivery.update({Delivery.next_attempt_at: later}).where(Delivery.id == item["id"])

@@ -18,10 +18,12 @@ from server.cleaning import rules
 from server.cleaning.plans import list_plans, room_row
 from server.cleaning.rules import AuditMethod, PlanFacts, PlanKind
 from server.cleaning.schemas import AuditCreate, AuditRead, ComplianceRead, LogItemRead, LogPage, LogRead
-from server.cleaning.service import schedule_of, site_zone
+from server.cleaning.service import schedule_of
 from server.cleaning.tables import CleaningAudit, CleaningLog, CleaningLogItem, CleaningRequest
 from server.core import audit
 from server.core.auth import Principal
+from server.core.service import site_zone
+from server.csvcell import cell
 from server.db import write_transaction
 from server.errors import InvalidInput, NotFound
 
@@ -158,12 +160,6 @@ CSV_COLUMNS = [
 ]
 
 
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _local(at: datetime, tz: Any) -> str:
     return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
 
@@ -192,7 +188,7 @@ def logs_to_csv(logs: Iterable[LogRead], tz: Any) -> str:
             log.visit_code,
             log.note,
         ]
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return out.getvalue()
 
 

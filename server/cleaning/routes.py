@@ -29,6 +29,7 @@ from server.cleaning.schemas import (
 )
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
+from server.core.service import site_zone
 from server.errors import InvalidInput
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import MAX_ID, PathId
@@ -63,7 +64,7 @@ async def _filter(
                 fields=[{"field": name, "message": "Add the UTC offset."}],
             )
     if from_date is not None or to_date is not None:
-        tz = await service.site_zone(site_id)
+        tz = await site_zone(site_id)
         if from_date is not None:
             start = datetime.combine(from_date, time(0), tzinfo=tz)
         if to_date is not None:

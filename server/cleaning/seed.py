@@ -12,6 +12,7 @@ from server.cleaning.rules import PlanKind, parse_due_time
 from server.cleaning.schemas import DefaultsIn, ItemIn, LogCreate, PlanCreate
 from server.cleaning.tables import CleaningLog, CleaningPlan
 from server.core.auth import SYSTEM
+from server.core.service import site_zone
 from server.core.tables import Location
 
 
@@ -47,7 +48,7 @@ async def load_cleaning(path: Path, site_id: int, *, now: datetime) -> int:
         added += 1
     if await CleaningLog.exists().where(CleaningLog.site == site_id):
         return added
-    tz = await service.site_zone(site_id)
+    tz = await site_zone(site_id)
     by_room = {(p.room_id, p.kind.value): p for p in await plans.list_plans(site_id)}
     for spec in data.get("history", []):
         plan = by_room[(rooms[spec["room"]], spec["plan"])]

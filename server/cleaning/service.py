@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Max
 
@@ -24,9 +23,10 @@ from server.cleaning.schemas import (
 from server.cleaning.tables import CleaningLog, CleaningLogItem, CleaningPlanVersion, CleaningRequest
 from server.core import audit
 from server.core.auth import Principal
+from server.core.service import site_zone
 from server.core.tables import Site
 from server.db import write_transaction
-from server.errors import InvalidInput, NotFound
+from server.errors import InvalidInput
 
 
 def as_datetime(value: Any) -> datetime | None:
@@ -34,13 +34,6 @@ def as_datetime(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
-
-
-async def site_zone(site_id: int) -> ZoneInfo:
-    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
-    if row is None:
-        raise NotFound("This site does not exist.", code="site_not_found")
-    return ZoneInfo(row["timezone"])
 
 
 def schedule_of(plan: PlanRead) -> Schedule:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from server.coldchain import rules
 from server.coldchain.rules import Decision
@@ -25,7 +24,7 @@ from server.coldchain.schemas import (
 from server.coldchain.tables import ColdChainIncident, IncidentLot, TemperatureReading
 from server.core import audit
 from server.core.auth import Principal
-from server.core.tables import Site
+from server.core.service import site_zone
 from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, NotFound, RuleViolation
 from server.stock import ledger
@@ -215,7 +214,7 @@ async def excursion(
         int(r["lot"])
         for r in await IncidentLot.select(IncidentLot.lot).where(IncidentLot.incident == incident_id)
     }
-    zone = await _zone(site_id)
+    zone = await site_zone(site_id)
     found = taken_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     reason = hold_reason(
         incident_id, fridge["name"], incident["lowest_tenths"], incident["highest_tenths"], found
@@ -281,11 +280,6 @@ async def back_in_range(location_id: int, taken_at: datetime) -> None:
         & ColdChainIncident.ended_at.is_null()
         & (ColdChainIncident.started_at < taken_at)
     )
-
-
-async def _zone(site_id: int) -> ZoneInfo:
-    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
-    return ZoneInfo(row["timezone"] if row else "UTC")
 
 
 # --- workflow ---------------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from server.coldchain import incidents, rules
-from server.coldchain.readings import FUTURE_SLACK, fridge_row, site_zone
+from server.coldchain.readings import FUTURE_SLACK, fridge_row
 from server.coldchain.schemas import LoggerImportIn, LoggerImportResult
 from server.coldchain.tables import TemperatureReading
 from server.core import audit
 from server.core.auth import Principal
+from server.core.service import site_zone
 from server.db import write_transaction
 from server.errors import InvalidInput
 

@@ -12,8 +12,8 @@ from server.coldchain.readings import (
     get_schedule,
     invalid,
     readings_between,
-    site_zone,
 )
+from server.core.service import site_zone
 from server.core.tables import Site
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from server import sql
 from server.coldchain import incidents, rules
@@ -31,7 +30,8 @@ from server.coldchain.tables import (
 )
 from server.core import audit
 from server.core.auth import Principal
-from server.core.tables import Location, Site
+from server.core.service import site_zone
+from server.core.tables import Location
 from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 
@@ -404,13 +404,6 @@ async def readings_between(
 
 
 # --- schedule, closed days, due readings ------------------------------------------------------------
-
-
-async def site_zone(site_id: int) -> ZoneInfo:
-    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
-    if row is None:
-        raise NotFound("This site does not exist.", code="site_not_found")
-    return ZoneInfo(row["timezone"])
 
 
 async def get_schedule(site_id: int) -> ScheduleRead:

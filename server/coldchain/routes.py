@@ -32,6 +32,7 @@ from server.coldchain.schemas import (
     SlotRead,
 )
 from server.core.permissions import manage_site, read_site, write_site
+from server.core.service import site_zone
 from server.errors import InvalidInput
 from server.http import Caller, IdempotencyKey, once
 from server.schemas import PathId
@@ -46,7 +47,7 @@ ToDay = Annotated[
 
 async def _period(site_id: int, start: date | None, end: date | None) -> tuple[datetime, datetime]:
     """Local days [from, to] as UTC instants in the site's time zone."""
-    zone = await readings.site_zone(site_id)
+    zone = await site_zone(site_id)
     today = utcnow().astimezone(zone).date()
     end = end or today
     start = start or end - timedelta(days=30)
@@ -170,7 +171,7 @@ class FridgeController(Controller):
         lo, hi = await _period(site_id, start, end)
         fridge = await readings.fridge_status(site_id, location_id)
         rows = await readings.readings_between(site_id, location_id, lo, hi)
-        zone = await readings.site_zone(site_id)
+        zone = await site_zone(site_id)
         return Response(chart.render(fridge, rows, lo, hi, zone), media_type="image/svg+xml")
 
     @get(
@@ -186,7 +187,7 @@ class FridgeController(Controller):
         rows = await readings.readings_between(site_id, location_id, lo, hi)
         name = f"temperatures-{location_id}-{lo.date()}-{(hi - timedelta(days=1)).date()}.csv"
         return Response(
-            sheet.readings_csv(rows, await readings.site_zone(site_id)),
+            sheet.readings_csv(rows, await site_zone(site_id)),
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )

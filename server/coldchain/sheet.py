@@ -22,6 +22,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from server.coldchain import rules
 from server.coldchain.schemas import ReadingRead
+from server.csvcell import cell
 
 RED = colors.HexColor("#b3261e")
 CSV_COLUMNS = [
@@ -169,11 +170,6 @@ def month_sheet(
     return out.getvalue()
 
 
-def _text(value: str) -> str:
-    """Free text cannot start a spreadsheet formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def readings_csv(readings: Sequence[ReadingRead], zone: ZoneInfo) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -188,13 +184,13 @@ def readings_csv(readings: Sequence[ReadingRead], zone: ZoneInfo) -> str:
                 _c(r.max),
                 "yes" if r.reset else "no",
                 r.source,
-                _text(r.initials),
-                _text(r.taken_by),
+                cell(r.initials),
+                cell(r.taken_by),
                 " ".join(r.out_of_range),
                 r.incident_id or "",
-                _text(r.note),
+                cell(r.note),
                 r.corrects or "",
-                _text(r.reason),
+                cell(r.reason),
                 "yes" if r.corrected else "no",
             ]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import msgspec
 from piccolo.columns import Column
@@ -44,6 +45,14 @@ from server.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViola
 
 def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", fields=[{"field": field, "message": message}])
+
+
+async def site_zone(site_id: int) -> ZoneInfo:
+    """The site's IANA time zone: schedules, local days and printed times are in it."""
+    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
+    if row is None:
+        raise NotFound("This site does not exist.", code="site_not_found")
+    return ZoneInfo(row["timezone"])
 
 
 def _check_site_fields(province: str | None, timezone: str | None) -> None:

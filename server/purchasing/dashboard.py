@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from server import sql
-from server.purchasing import reports, service
+from server.core.service import site_zone
+from server.purchasing import service
 from server.purchasing.schemas import CountRead, DashboardRead, ExpiringRead, LowStockRead
 
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -32,7 +33,7 @@ SELECT rule, COUNT(*) AS n FROM alert WHERE site = {} AND resolved_at IS NULL GR
 
 
 async def dashboard(site_id: int, *, now: datetime) -> DashboardRead:
-    tz = await reports.site_zone(site_id)
+    tz = await site_zone(site_id)
     today = now.astimezone(tz).date()
     month_start = datetime.combine(today.replace(day=1), time(0), tzinfo=tz)
     groups = await service.suggestions(site_id, now=now)

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from server import sql
+from server.csvcell import cell
 from server.errors import NotFound
 from server.purchasing.schemas import OrderRead
 
@@ -25,12 +26,6 @@ ORDER_CSV_COLUMNS = [
     "discrepancy",
     "discrepancy_units",
 ]
-
-
-def cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> str:

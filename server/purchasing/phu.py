@@ -14,8 +14,9 @@ import msgspec
 from server import sql
 from server.coldchain import outputs as coldchain_outputs
 from server.coldchain import readings as coldchain_readings
+from server.core.service import site_zone
 from server.errors import RuleViolation
-from server.purchasing import documents, reports, service
+from server.purchasing import documents, service
 
 _FUNDED = "SELECT id FROM item WHERE site = {} AND publicly_funded = {} AND kind = 'vaccine'"
 
@@ -42,7 +43,7 @@ async def export_zip(site_id: int, order_id: int, *, now: datetime) -> tuple[str
         )
     funded_order = msgspec.structs.replace(order, lines=lines)
     ctx = await documents.order_context(funded_order)
-    zone = await reports.site_zone(site_id)
+    zone = await site_zone(site_id)
     local_now = now.astimezone(zone)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:

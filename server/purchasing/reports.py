@@ -10,24 +10,17 @@ import csv
 import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from server import sql
-from server.errors import InvalidInput, NotFound
-from server.purchasing.documents import cell
+from server.core.service import site_zone
+from server.csvcell import cell
+from server.errors import InvalidInput
 
 _MOVES = """
 SELECT m.at, m.quantity, m.reason, i.id AS item_id, i.name AS item_name
 FROM movement m JOIN lot l ON l.id = m.lot JOIN item i ON i.id = l.item
 WHERE m.site = {} AND m.kind = {} AND m.at >= {} AND m.at < {}
 """
-
-
-async def site_zone(site_id: int) -> ZoneInfo:
-    row = await sql.fetchrow("SELECT timezone FROM site WHERE id = {}", site_id)
-    if row is None:
-        raise NotFound("This site does not exist.", code="site_not_found")
-    return ZoneInfo(row["timezone"])
 
 
 def _window(from_date: date | None, to_date: date | None, today: date) -> tuple[date, date]:

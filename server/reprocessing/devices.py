@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from server.core import audit
 from server.core.auth import Principal
 from server.core.rules import Role, label_code_valid, new_label_code
-from server.core.tables import Site
 from server.db import is_sqlite, write_transaction
 from server.errors import Forbidden, InvalidInput, NotFound, RuleViolation
 from server.reprocessing import hld, rules
@@ -27,13 +25,6 @@ from server.reprocessing.schemas import (
     StepResult,
 )
 from server.reprocessing.tables import Device, Load, Pack, ReprocessingSetting, Step, Sterilizer, Use
-
-
-async def site_zone(site_id: int) -> ZoneInfo:
-    row = await Site.select(Site.timezone).where(Site.id == site_id).first()
-    if row is None:
-        raise NotFound("This site does not exist.", code="site_not_found")
-    return ZoneInfo(row["timezone"])
 
 
 async def get_settings(site_id: int) -> SettingsRead:

@@ -18,7 +18,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from server.reprocessing.devices import site_zone
+from server.core.service import site_zone
 from server.reprocessing.loads import failure_detail
 from server.reprocessing.review import LoadFilter, chain_range, list_loads, load_contents
 from server.reprocessing.schemas import LoadRead

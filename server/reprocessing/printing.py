@@ -6,8 +6,9 @@ import asyncio
 
 import labels
 from labels import Code, DeviceLabel, PackLabel
+from server.core.service import site_zone
 from server.errors import InvalidInput, NotFound
-from server.reprocessing.devices import device_row, site_zone
+from server.reprocessing.devices import device_row
 from server.reprocessing.loads import load_row
 from server.reprocessing.rules import REQUIRED_PROCESS, Spaulding
 from server.reprocessing.tables import Pack, Sterilizer

@@ -10,8 +10,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from server.core.audit import chain_for
+from server.core.service import site_zone
 from server.core.tables import AuditEvent
-from server.reprocessing.devices import get_settings, site_zone, step_read
+from server.csvcell import cell
+from server.reprocessing.devices import get_settings, step_read
 from server.reprocessing.loads import load_read, pack_counts, read_loads, use_read
 from server.reprocessing.rules import LoadStatus, StepKind, SterilizerKind
 from server.reprocessing.schemas import LoadRead, MissingItem, MissingRead, StepRead, VisitRead
@@ -69,12 +71,6 @@ CSV_HEADER = [
 ]
 
 
-def _cell(value: object) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _yn(value: bool | None) -> str:
     return "" if value is None else ("Y" if value else "N")
 
@@ -116,7 +112,7 @@ async def export_csv(site_id: int, f: LoadFilter) -> str:
             load.status.value,
             load.comment,
         ]
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     writer.writerow([])
     writer.writerow(["audit_chain", *await chain_range(site_id, f, tz)])
     return out.getvalue()

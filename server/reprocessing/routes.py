@@ -11,6 +11,7 @@ from litestar.params import JSONBody, Parameter
 
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
+from server.core.service import site_zone
 from server.http import Caller, IdempotencyKey, once
 from server.reprocessing import devices, hld, loads, logbook, printing, review, sterilizers
 from server.reprocessing.review import LoadFilter
@@ -183,7 +184,7 @@ class StepController(Controller):
         device_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this device.")] = None,
         step: Annotated[StepKind | None, Parameter(description="Only this step.")] = None,
     ) -> list[StepRead]:
-        tz = await devices.site_zone(site_id)
+        tz = await site_zone(site_id)
         start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
         end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
         return await review.steps(site_id, start=start, end=end, device_id=device_id, step=step)
@@ -624,7 +625,7 @@ class HldController(Controller):
     async def log(
         self, site_id: PathId, from_date: FromDay = None, to_date: ToDay = None
     ) -> list[HldRecordRead]:
-        tz = await devices.site_zone(site_id)
+        tz = await site_zone(site_id)
         start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
         end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
         return await hld.hld_log(site_id, start, end)

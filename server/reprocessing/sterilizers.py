@@ -8,10 +8,10 @@ from typing import Any
 from server.core import audit
 from server.core.auth import Principal
 from server.core.rules import new_label_code
+from server.core.service import site_zone
 from server.db import is_sqlite, write_transaction
 from server.errors import NotFound, RuleViolation
 from server.reprocessing import rules
-from server.reprocessing.devices import site_zone
 from server.reprocessing.rules import BiResult
 from server.reprocessing.schemas import (
     BowieDickIn,
