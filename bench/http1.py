@@ -32,12 +32,21 @@ class Connection:
             self.writer.close()
 
     async def post(self, path: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        return await self.request("POST", path, body, headers)
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        return await self.request("GET", path, None, headers)
+
+    async def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any]:
         assert self.reader is not None and self.writer is not None  # noqa: S101
-        payload = json.dumps(body).encode()
+        payload = json.dumps(body).encode() if body is not None else b""
         extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        content = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n" if payload else ""
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.base_headers}{extra}"
-            f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n{self.base_headers}{extra}"
+            f"{content}\r\n"
         )
         self.writer.write(head.encode() + payload)
         status_line = await self.reader.readline()
