@@ -14,7 +14,7 @@ const SHELL = [
   "/js/views/stock.js", "/js/views/lot.js", "/js/views/count.js", "/js/views/recall.js",
   "/css/labels.css", "/js/labels-strings.js", "/js/views/labels.js",
   "/css/cleaning.css", "/js/cleaning-strings.js", "/js/views/cleaning.js", "/js/views/cleaning-records.js",
-  "/js/views/cleaning-plan.js",
+  "/js/views/cleaning-plan.js", "/js/views/cleaning-log.js",
   "/css/coldchain.css", "/js/coldchain-strings.js", "/js/views/fridge.js", "/js/views/incidents.js",
   "/css/alerts.css", "/js/alerts-strings.js", "/js/alerts-bell.js", "/js/views/alerts.js", "/js/alerts-mail.js",
   "/js/reprocessing-strings.js", "/js/views/reprocessing.js", "/js/views/loads.js",

@@ -30,6 +30,7 @@ const VIEWS = {
   cleaning: () => import("/js/views/cleaning.js"),
   "cleaning-records": () => import("/js/views/cleaning-records.js"),
   "cleaning-plan": () => import("/js/views/cleaning-plan.js"),
+  "cleaning-log": () => import("/js/views/cleaning-log.js"),
   coldchain: () => import("/js/views/fridge.js"),
   fridge: () => import("/js/views/fridge.js"),
   incidents: () => import("/js/views/incidents.js"),
@@ -50,7 +51,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", equipment: "dashboard", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", "cleaning-log": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", equipment: "dashboard", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";

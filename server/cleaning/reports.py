@@ -18,7 +18,7 @@ from server.cleaning import rules
 from server.cleaning.plans import list_plans, room_row
 from server.cleaning.rules import AuditMethod, PlanFacts, PlanKind
 from server.cleaning.schemas import AuditCreate, AuditRead, ComplianceRead, LogItemRead, LogPage, LogRead
-from server.cleaning.service import schedule_of
+from server.cleaning.service import counted, schedule_of
 from server.cleaning.tables import CleaningAudit, CleaningLog, CleaningLogItem, CleaningRequest
 from server.core import audit
 from server.core.auth import Principal
@@ -90,7 +90,44 @@ def _log(row: dict[str, Any], items: list[LogItemRead]) -> LogRead:
         items_done=row["items_done"],
         items_skipped=row["items_skipped"],
         items=items,
+        corrects=row["corrects"],
+        reason=row["reason"],
     )
+
+
+async def _page(rows: list[dict[str, Any]]) -> list[LogRead]:
+    """Logs with their items, and which later log corrects each one (two queries)."""
+    if not rows:
+        return []
+    ids = [r["id"] for r in rows]
+    items: dict[int, list[LogItemRead]] = defaultdict(list)
+    for r in await (
+        CleaningLogItem.select().where(CleaningLogItem.log.is_in(ids)).order_by(CleaningLogItem.position)
+    ):
+        items[r["log"]].append(
+            LogItemRead(position=r["position"], text=r["text"], done=r["done"], skip_reason=r["skip_reason"])
+        )
+    corrected_by = {
+        r["corrects"]: r["id"]
+        for r in await CleaningLog.select(CleaningLog.id, CleaningLog.corrects).where(
+            CleaningLog.corrects.is_in(ids)
+        )
+    }
+    logs = [_log(r, items[r["id"]]) for r in rows]
+    for log in logs:
+        log.corrected_by = corrected_by.get(log.id)
+    return logs
+
+
+async def get_log(site_id: int, log_id: int) -> LogRead:
+    row = await (
+        CleaningLog.select(*_LOG_COLUMNS)
+        .where((CleaningLog.id == log_id) & (CleaningLog.site == site_id))
+        .first()
+    )
+    if row is None:
+        raise NotFound("This cleaning log does not exist at this site.", code="log_not_found")
+    return (await _page([row]))[0]
 
 
 async def list_logs(site_id: int, f: LogFilter, *, cursor: str = "", limit: int = 50) -> LogPage:
@@ -107,19 +144,7 @@ async def list_logs(site_id: int, f: LogFilter, *, cursor: str = "", limit: int 
         .limit(limit + 1)
     )
     page, more = rows[:limit], len(rows) > limit
-    items: dict[int, list[LogItemRead]] = defaultdict(list)
-    if page:
-        for r in await (
-            CleaningLogItem.select()
-            .where(CleaningLogItem.log.is_in([p["id"] for p in page]))
-            .order_by(CleaningLogItem.position)
-        ):
-            items[r["log"]].append(
-                LogItemRead(
-                    position=r["position"], text=r["text"], done=r["done"], skip_reason=r["skip_reason"]
-                )
-            )
-    logs = [_log(r, items[r["id"]]) for r in page]
+    logs = await _page(page)
     next_cursor = None
     if more:
         last = logs[-1]
@@ -157,6 +182,9 @@ CSV_COLUMNS = [
     "skipped",
     "visit_code",
     "note",
+    "corrects",
+    "correction_reason",
+    "corrected_by",
 ]
 
 
@@ -187,6 +215,9 @@ def logs_to_csv(logs: Iterable[LogRead], tz: Any) -> str:
             skipped,
             log.visit_code,
             log.note,
+            log.corrects or "",
+            log.reason,
+            log.corrected_by or "",
         ]
         writer.writerow([cell(v) for v in row])
     return out.getvalue()
@@ -205,10 +236,11 @@ def logs_to_pdf(logs: list[LogRead], tz: Any, title: str) -> bytes:
     pdf = canvas.Canvas(buf, pagesize=(width, height), invariant=True)
     pdf.setTitle(title)
     columns = [
-        (30, "Ended"),
-        (140, "Room"),
-        (250, "Plan"),
-        (390, "By"),
+        (30, "Log"),
+        (62, "Ended"),
+        (160, "Room"),
+        (260, "Plan"),
+        (395, "By"),
         (520, "Product / DIN"),
         (680, "Items"),
     ]
@@ -223,14 +255,21 @@ def logs_to_pdf(logs: list[LogRead], tz: Any, title: str) -> bytes:
 
     y = header()
     pdf.setFont("Helvetica", 8)
+
+    def room_for_a_line(y: float) -> float:
+        if y >= 40:
+            return y
+        pdf.showPage()
+        y = header()
+        pdf.setFont("Helvetica", 8)
+        return y
+
     for log in logs:
-        if y < 40:
-            pdf.showPage()
-            y = header()
-            pdf.setFont("Helvetica", 8)
+        y = room_for_a_line(y)
         cells = [
+            f"#{log.id}",
             _local(log.ended_at, tz),
-            log.room_name[:24],
+            log.room_name[:22],
             log.plan_name[:30],
             log.actor_name[:28],
             f"{log.product[:24]} {log.din}".strip(),
@@ -238,11 +277,20 @@ def logs_to_pdf(logs: list[LogRead], tz: Any, title: str) -> bytes:
         ]
         for (x, _), text in zip(columns, cells, strict=True):
             pdf.drawString(x, y, text)
+        notes = []
+        if log.corrects is not None:
+            notes.append((160, f"Correction of #{log.corrects}: {log.reason[:110]}"))
+        if log.corrected_by is not None:
+            notes.append((160, f"CORRECTED by #{log.corrected_by}: does not count; see that entry."))
+        notes += [
+            (260, f"Skipped: {item.text[:50]} ({item.skip_reason[:70]})")
+            for item in log.items
+            if not item.done
+        ]
+        for x, text in notes:
+            y = room_for_a_line(y - 12)
+            pdf.drawString(x, y, text)
         y -= 12
-        for item in log.items:
-            if not item.done:
-                pdf.drawString(250, y, f"Skipped: {item.text[:50]} ({item.skip_reason[:70]})")
-                y -= 12
     if not logs:
         pdf.drawString(30, y, "No cleaning logs match.")
     pdf.showPage()
@@ -369,8 +417,10 @@ async def compliance(site_id: int, f: LogFilter, *, now: datetime) -> list[Compl
     asked: dict[int, list[datetime]] = defaultdict(list)
     if ids:
         # Logs up to a week after the range still settle its last occurrences (late or on time).
+        # A corrected log is replaced by its correction: only logs no one corrects count.
         for r in await CleaningLog.select(CleaningLog.plan, CleaningLog.ended_at).where(
-            CleaningLog.plan.is_in(ids)
+            counted(site_id)
+            & CleaningLog.plan.is_in(ids)
             & (CleaningLog.ended_at >= start)
             & (CleaningLog.ended_at < end + timedelta(days=8))
         ):

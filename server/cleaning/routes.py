@@ -16,6 +16,7 @@ from server.cleaning.schemas import (
     ComplianceRead,
     DefaultsIn,
     DefaultsResult,
+    LogCorrection,
     LogCreate,
     LogPage,
     LogRead,
@@ -218,6 +219,35 @@ class CleaningController(Controller):
             principal,
             LogRead,
             lambda: service.complete(principal, site_id, data, now=utcnow()),
+        )
+
+    @get("/logs/{log_id:int}", guards=[read_site], summary="One cleaning log", description="With its items.")
+    async def get_log(self, site_id: PathId, log_id: PathId) -> LogRead:
+        return await reports.get_log(site_id, log_id)
+
+    @post(
+        "/logs/{log_id:int}/correct",
+        guards=[write_site],
+        summary="Correct a cleaning log",
+        description="A new log of the same plan and checklist version that names the one it corrects, "
+        "with a reason; the original stays in the records, marked as corrected, and no longer counts. "
+        "By whoever logged it or a manager; once per log (a later fix corrects the correction).",
+    )
+    async def correct(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        log_id: PathId,
+        data: JSONBody[LogCorrection],
+        idempotency_key: IdempotencyKey,
+    ) -> LogRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LogRead,
+            lambda: service.correct(principal, site_id, log_id, data, now=utcnow()),
         )
 
     @get(

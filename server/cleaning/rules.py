@@ -293,6 +293,13 @@ def checklist_problems(items: Sequence[str], results: Sequence[ItemResult]) -> l
     return problems
 
 
+def may_correct(role: str | None, actor: str, logged_by: str) -> bool:
+    """Who may correct a cleaning log: whoever logged it, or a manager or admin (never an inspector)."""
+    if role in ("manager", "admin"):
+        return True
+    return role == "assistant" and actor == logged_by
+
+
 def time_problems(started: datetime, ended: datetime, now: datetime) -> list[dict[str, str]]:
     problems = []
     if ended < started:

@@ -138,6 +138,20 @@ class LogCreate(Request):
     note: Note = ""
 
 
+class LogCorrection(Request):
+    """The cleaning as it really was, against the same checklist version, and why it is corrected."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    started_at: datetime
+    ended_at: datetime
+    items: Annotated[list[ItemIn], msgspec.Meta(max_length=60)]
+    # Omitted: as in the original log.
+    product: Product | None = None
+    din: Din | None = None
+    visit_code: VisitCode | None = None
+    note: Note | None = None
+
+
 class LogItemRead(Read):
     position: int
     text: str
@@ -165,6 +179,9 @@ class LogRead(Read):
     items_done: int
     items_skipped: int
     items: list[LogItemRead] = []
+    corrects: int | None = None  # the log this one corrects
+    reason: str = ""  # why (corrections)
+    corrected_by: int | None = None  # the later log that corrects this one (then this one no longer counts)
 
 
 class LogPage(Read):

@@ -111,12 +111,14 @@ async def tasks(site_id: int, *, now: datetime) -> list[TaskRead]:
     return found
 
 
-# Every active plan at every active site with its latest log and request: the overdue sweep's
-# input in one query, however many sites (design §6: sweeps are set-based, not a loop per site).
+# Every active plan at every active site with its latest log (a corrected log is replaced by its
+# correction) and request: the overdue sweep's input in one query, however many sites (design §6:
+# sweeps are set-based, not a loop per site).
 _SWEEP_INPUT = """
 SELECT p.id, p.site, p.kind, p.name, p.due_time, p.weekday, p.due_within_minutes, p.room,
        r.name AS room_name, s.timezone,
-       (SELECT MAX(l.ended_at) FROM cleaning_log l WHERE l.plan = p.id) AS last_done,
+       (SELECT MAX(l.ended_at) FROM cleaning_log l WHERE l.plan = p.id
+          AND NOT EXISTS (SELECT 1 FROM cleaning_log c WHERE c.corrects = l.id)) AS last_done,
        (SELECT MAX(q.requested_at) FROM cleaning_request q WHERE q.plan = p.id) AS last_request
 FROM cleaning_plan p
 JOIN location r ON r.id = p.room
@@ -330,7 +332,7 @@ async def correct(
     if not data.reason.strip():
         raise InvalidInput(
             "Say why this record is corrected.",
-            code="reason_required",
+            code="correction_reason_required",
             fields=[{"field": "reason", "message": "Give the reason for the correction."}],
         )
     async with write_transaction():
@@ -346,7 +348,7 @@ async def correct(
             )
         if await CleaningLog.exists().where(CleaningLog.corrects == log_id):
             raise Conflict(
-                "This record is already corrected: correct the correction.", code="already_corrected"
+                "This record is already corrected: correct the correction.", code="log_already_corrected"
             )
         plan = await get_plan(site_id, int(original["plan"]))
         version = await (

@@ -2,7 +2,9 @@
 
 A plan's checklist and disinfectant live in numbered versions: editing a plan adds a version and
 never changes an old one, and each log also keeps its own copy of the items, the product, DIN and
-contact time it was done with. Logs, requests and audits are append-only.
+contact time it was done with. Logs, requests and audits are append-only: a wrong log is corrected
+by a new log that names it (``corrects``) with a reason; the original stays, and a unique index keeps
+one correction per log (a later fix corrects the correction).
 """
 
 from piccolo.columns import (
@@ -84,6 +86,11 @@ class CleaningLog(Table, tablename="cleaning_log"):
     items_done = Integer(default=0)
     items_skipped = Integer(default=0)
     recorded_at = Timestamptz()
+    # NO ACTION (checked at the statement's end): a corrected log still cannot be deleted alone.
+    corrects: ForeignKey["CleaningLog"] = ForeignKey(
+        references="self", on_delete=OnDelete.no_action, null=True, default=None
+    )
+    reason = Text()
 
 
 class CleaningLogItem(Table, tablename="cleaning_log_item"):

@@ -1,6 +1,7 @@
 """Room cleaning in a real Chromium: scan a room's door label, tick or skip with a reason, the
 contact-time timer, complete through the outbox (offline, then it lands once); My tasks; French;
-a 360 px phone and axe on the new screens. Screenshots go to tests/_artifacts."""
+a manager adds a plan, an assistant asks for a terminal clean, a log is corrected and the inspector
+sees both entries linked; a 360 px phone and axe on the new screens. Screenshots go to tests/_artifacts."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from playwright.async_api import expect
 
 from server.cleaning import plans, service
 from server.cleaning.schemas import DefaultsIn, ItemIn, LogCreate, RequestIn
-from server.cleaning.tables import CleaningLog, CleaningLogItem
+from server.cleaning.tables import CleaningLog, CleaningLogItem, CleaningRequest
 from server.clock import utcnow
-from server.core.auth import SYSTEM
+from server.core.auth import SYSTEM, Principal
 from server.core.rules import Role
 from server.core.tables import ClientWrite, Location
 from tests.factories import make_location, make_site, make_user
@@ -182,3 +183,146 @@ async def test_manager_edits_a_plan_and_records_an_audit_then_the_inspector_read
     assert href is not None and "from_date=" in href
     exported = await page.evaluate("(url) => fetch(url).then((r) => r.text())", href)
     assert "Sink and taps: Sink out of order" in exported
+
+
+async def test_manager_adds_a_plan_and_an_assistant_asks_for_a_terminal_clean(
+    new_context: NewContext,
+) -> None:
+    c = await clinic()
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto(f"/#/cleaning?room={c['room']}")
+    await page.click("#clean-add-plan")
+    await page.wait_for_url(f"**/#/cleaning-plan?room={c['room']}")
+    form = page.locator("#clean-plan-new")
+    await form.get_by_label("Kind", exact=True).select_option("weekly")
+    await expect(form.get_by_label("Name", exact=True)).to_have_value("Weekly")
+    await form.get_by_label("Name", exact=True).fill("Weekly deep clean")
+    await form.get_by_label("Day of the week").select_option("2")
+    await form.get_by_label("Due by (local time)").fill("16:30")
+    await page.fill("textarea[name=items]", "Walls to shoulder height\nVents\n\nChair legs")
+    await page.fill("input[name=product]", "Demo wipes")
+    await page.fill("input[name=din]", "12345678")
+    await page.fill("input[name=contact_seconds]", "120")
+    await check_screen(page, "cleaning-plan-new")
+    await form.get_by_role("button", name="Add a plan to this room").click()
+    await page.wait_for_url(f"**/#/cleaning?room={c['room']}")
+    await expect(page.locator("#toast")).to_contain_text("Plan added: Weekly deep clean")
+    await expect(page.locator("#clean-plans .clean-plan")).to_have_count(4)
+    weekly = [p for p in await plans.list_plans(c["site"], room_id=c["room"]) if p.kind == "weekly"]
+    assert [
+        (p.name, p.weekday, p.due_time, p.items, p.product, p.din, p.contact_seconds) for p in weekly
+    ] == [
+        (
+            "Weekly deep clean",
+            2,
+            "16:30",
+            ["Walls to shoulder height", "Vents", "Chair legs"],
+            "Demo wipes",
+            "12345678",
+            120,
+        )
+    ]
+
+    page = await (await new_context()).new_page()  # the assistant on their own phone
+    await sign_in(page, "nurse", "scan")
+    await page.goto(f"/#/cleaning?room={c['room']}")
+    terminal = page.locator(".clean-plan[data-kind=terminal]")
+    await expect(terminal.locator("[data-state]")).to_have_text("When needed")
+    await expect(page.locator("#clean-add-plan")).to_have_count(0)  # managers only
+    await terminal.get_by_label("Note for the request (optional, no patient details)").fill(
+        "Droplet precautions ended"
+    )
+    await check_screen(page, "cleaning-request")
+    await terminal.get_by_role(
+        "button", name="Ask for a terminal clean (additional precautions ended)"
+    ).click()
+    await expect(page.locator("#toast")).to_have_text("Cleaning asked for: it is now due")
+    await expect(page.locator(".clean-plan[data-kind=terminal] [data-state]")).to_have_text("Due")
+    await expect(page.locator(".clean-plan[data-kind=terminal] .clean-request")).to_have_count(0)
+    asked = await CleaningRequest.select(CleaningRequest.note, CleaningRequest.requested_by)
+    assert [(r["note"], r["requested_by"][:5]) for r in asked] == [("Droplet precautions ended", "user:")]
+    tasks = await service.tasks(c["site"], now=utcnow())
+    assert [(t.kind, t.state) for t in tasks] == [("terminal", "due")]
+
+
+async def test_an_assistant_corrects_their_own_log_and_the_inspector_sees_both_linked(
+    new_context: NewContext,
+) -> None:
+    c = await clinic()
+    aide = await make_user("aide", site_id=c["site"], role=Role.ASSISTANT)
+    await make_user("auditor", site_id=c["site"], role=Role.INSPECTOR)
+    daily = next(p for p in c["plans"] if p.kind == "daily")
+    ended = utcnow() - timedelta(minutes=30)
+    me = Principal(
+        user_id=aide,
+        username="aide",
+        display_name="Aide",
+        is_superuser=False,
+        roles={c["site"]: Role.ASSISTANT},
+    )
+    original = await service.complete(
+        me,
+        c["site"],
+        LogCreate(
+            plan_id=daily.id,
+            version=1,
+            started_at=ended - timedelta(minutes=5),
+            ended_at=ended,
+            items=[ItemIn(position=i, done=True) for i in range(len(daily.items))],
+        ),
+        now=utcnow(),
+    )
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "aide", "scan")
+    await page.goto(f"/#/cleaning-log?id={original.id}")
+    await page.click("#clean-correct-open")
+    form = page.locator("#clean-correct-form")
+    rows = form.locator(".clean-item")
+    await expect(rows).to_have_count(len(daily.items))
+    await expect(rows.nth(4)).to_have_attribute("data-answer", "done")  # filled in as logged
+    await rows.nth(4).locator(".clean-skip").click()
+    await rows.nth(4).locator("input").fill("Sink out of order")
+    await form.get_by_role("button", name="Save the correction").click()
+    await expect(form.locator(".field-error[role=alert]")).to_have_text("Say why this record is corrected.")
+    assert await CleaningLog.count() == 1
+    await form.get_by_label("Why is it corrected? (required)").fill("The sink was not cleaned: out of order")
+    await check_screen(page, "cleaning-correct")
+    await form.get_by_role("button", name="Save the correction").click()
+    dialog = page.locator("dialog")
+    await expect(dialog).to_contain_text("The original stays in the records, marked as corrected.")
+    await dialog.get_by_role("button", name="Yes").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_have_text("Correction saved")
+    fixed = await CleaningLog.select().where(CleaningLog.corrects == original.id)
+    assert [(r["items_skipped"], r["reason"]) for r in fixed] == [
+        (1, "The sink was not cleaned: out of order")
+    ]
+    await page.wait_for_url(f"**/#/cleaning-log?id={fixed[0]['id']}")
+    await expect(page.locator("#clean-log-detail .clean-correction")).to_contain_text(
+        f"Correction of record #{original.id}: The sink was not cleaned"
+    )
+    assert await CleaningLog.count() == 2
+    await page.goto(f"/#/cleaning-log?id={original.id}")
+    await expect(page.locator("#clean-log-detail .clean-corrected")).to_contain_text(
+        f"see record #{fixed[0]['id']}"
+    )
+    await expect(page.locator("#clean-correct-open")).to_have_count(0)  # corrected once; fix the correction
+
+    page = await (await new_context(locale="fr-CA")).new_page()  # the inspector, in French
+    await sign_in(page, "auditor", "logs")
+    await page.click("#open-cleaning-records")
+    logs = page.locator("#clean-logs .clean-log")
+    await expect(logs).to_have_count(2)
+    await expect(page.locator(f".clean-log-corrected[data-log='{original.id}']")).to_contain_text(
+        f"Corrigé : voir le registre n° {fixed[0]['id']}"
+    )
+    await expect(page.locator(f".clean-log[data-log='{fixed[0]['id']}']")).to_contain_text(
+        f"Correction du registre n° {original.id}"
+    )
+    await check_screen(page, "cleaning-records-corrected-fr")
+    await page.locator(f".clean-log[data-log='{original.id}'] .clean-log-open").click()
+    await expect(page.locator("#clean-log-detail")).to_be_visible()
+    await expect(page.locator("#clean-correct-open")).to_have_count(0)  # inspectors only read

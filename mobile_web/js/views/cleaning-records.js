@@ -1,12 +1,14 @@
 // Cleaning records, for inspectors and managers: #/cleaning-records?room=&plan=&from=&to= (local
 // days at the site). On-time figures per room, plan and week; the cleanings with skipped items and
-// reasons, CSV and PDF of the same filter; audits, which managers also record here.
+// reasons, CSV and PDF of the same filter; audits, which managers also record here. A corrected log
+// stays listed, marked and linked to its correction; each log opens to its detail (and correction).
 import { get } from "/js/api.js";
 import "/js/cleaning-strings.js";
 import { formatDateTime, formatNumber, problemText, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite, setHashParams } from "/js/stock-actions.js";
 import { site } from "/js/state.js";
 import { field, h, screen } from "/js/ui.js";
+import { correctionLinks } from "/js/views/cleaning-log.js";
 
 const METHODS = ["visual", "fluorescent", "atp"];
 
@@ -46,9 +48,12 @@ function complianceList(rows) {
 
 function logItem(log) {
   const product = log.product ? (log.din ? t("clean.product_din", { product: log.product, din: log.din }) : log.product) : "";
-  return h("li", { class: "list-item clean-log", dataset: { log: log.id } },
-    h("div", { class: "row-between" }, h("strong", {}, `${log.room_name}: ${log.plan_name}`),
+  const cls = `list-item clean-log${log.corrected_by ? " clean-log-corrected" : ""}`;
+  return h("li", { class: cls, dataset: { log: log.id } },
+    h("div", { class: "row-between" },
+      h("a", { href: `#/cleaning-log?id=${log.id}`, class: "clean-log-open" }, h("strong", {}, `${log.room_name}: ${log.plan_name}`)),
       h("span", { class: "muted" }, formatDateTime(log.ended_at))),
+    ...correctionLinks(log),
     h("span", { class: "muted" }, `${t("logs.who")} ${log.actor_name || log.actor}${product ? ` · ${product}` : ""}`),
     h("span", {}, t("clean.log_items", { done: log.items_done, skipped: log.items_skipped })),
     ...log.items.filter((i) => !i.done).map((i) =>

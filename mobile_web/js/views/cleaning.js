@@ -6,7 +6,7 @@ import { ApiError, get, writeNow } from "/js/api.js";
 import "/js/cleaning-strings.js";
 import { formatDateTime, problemText, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
-import { state } from "/js/state.js";
+import { role, state } from "/js/state.js";
 import { field, h, screen, toast } from "/js/ui.js";
 
 const CACHE_KEY = "clinitrack.cleaning";
@@ -41,7 +41,30 @@ export function stateBadge(state_) {
   return h("span", { class: cls, dataset: { state: state_ } }, t(`clean.state.${state_}`));
 }
 
-function planCard(roomId, status) {
+const ON_DEMAND = ["between_patients", "terminal"];
+
+/** Ask for an on-demand cleaning (a patient left; additional precautions ended): through the outbox. */
+function requestForm(plan, rerender) {
+  const note = h("input", { name: "note", maxlength: 1000, autocomplete: "off" });
+  const status = h("div", { class: "clean-request-outcome" });
+  const form = h("form", { class: "stack clean-request", dataset: { plan: plan.id } },
+    field(t("clean.request_note"), note), status,
+    h("button", { type: "submit", class: "btn btn-block" }, t(`clean.request.${plan.kind}`)));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const outcome = await sendWrite({ method: "POST", url: api(`/cleaning/plans/${plan.id}/requests`),
+      body: { note: note.value.trim() }, label: `${t(`clean.request.${plan.kind}`)}: ${plan.room_name}` });
+    if (outcome.status === "sent") {
+      toast(t("clean.request_sent"));
+      rerender();
+      return;
+    }
+    status.replaceChildren(outcomeNotice(outcome, t("clean.request_sent")));
+  });
+  return form;
+}
+
+function planCard(roomId, status, rerender) {
   const plan = status.plan;
   const when = status.state === "done" || status.state === "available"
     ? status.last_done_at && t("clean.last_done", { time: formatDateTime(status.last_done_at) })
@@ -52,6 +75,8 @@ function planCard(roomId, status) {
     when && h("span", { class: "muted" }, when),
     h("a", { href: `#/cleaning?room=${roomId}&plan=${plan.id}`, class: "btn btn-primary btn-block",
       "aria-label": `${t("clean.start")}: ${plan.name}` }, t("clean.start")),
+    ON_DEMAND.includes(plan.kind) && status.state === "available" && role() !== "inspector"
+      && requestForm(plan, rerender),
     isManager() && h("a", { href: `#/cleaning-plan?id=${plan.id}`, class: "link-more clean-edit",
       "aria-label": `${t("clean.edit")}: ${plan.name}` }, t("clean.edit")));
 }
@@ -63,7 +88,7 @@ async function roomScreen(view, roomId, { rerender }) {
   carried = null;
   if (offline) children.push(h("p", { class: "notice notice-info", role: "status" }, t("clean.offline_copy")));
   if (room.plans.length) {
-    children.push(h("ul", { class: "list", id: "clean-plans" }, ...room.plans.map((s) => planCard(roomId, s))));
+    children.push(h("ul", { class: "list", id: "clean-plans" }, ...room.plans.map((s) => planCard(roomId, s, rerender))));
   } else {
     children.push(h("p", { class: "empty" }, t("clean.no_plans")));
     if (isManager()) {
@@ -77,6 +102,10 @@ async function roomScreen(view, roomId, { rerender }) {
         }
       } }, t("clean.add_defaults")));
     }
+  }
+  if (isManager() && !offline) {
+    children.push(h("a", { href: `#/cleaning-plan?room=${roomId}`, class: "btn btn-block", id: "clean-add-plan" },
+      t("clean.add_plan")));
   }
   view.replaceChildren(screen(`${t("clean.title")}: ${room.room_name}`, ...children));
 }
@@ -100,8 +129,10 @@ function contactTimer(seconds) {
     stop: () => clearInterval(interval) };
 }
 
-function itemRow(text, position, answers, onChange) {
-  const reason = h("input", { name: `reason-${position}`, maxlength: 500, autocomplete: "off" });
+/** One checklist row with Done / Skip (a skip shows its reason field); `initial` answers it already. */
+export function itemRow(text, position, answers, onChange, initial = null) {
+  const reason = h("input", { name: `reason-${position}`, maxlength: 500, autocomplete: "off",
+    value: initial && !initial.done ? initial.skip_reason : "" });
   const reasonField = field(t("clean.reason"), reason);
   reasonField.hidden = true;
   const done = h("button", { type: "button", class: "btn clean-done", "aria-pressed": "false" }, t("clean.done"));
@@ -124,6 +155,13 @@ function itemRow(text, position, answers, onChange) {
     if (answers[position]) answers[position].skip_reason = reason.value.trim();
     onChange();
   });
+  if (initial) {
+    answers[position] = { position, done: initial.done, skip_reason: initial.done ? "" : initial.skip_reason };
+    done.setAttribute("aria-pressed", String(initial.done));
+    skip.setAttribute("aria-pressed", String(!initial.done));
+    reasonField.hidden = initial.done;
+    row.dataset.answer = initial.done ? "done" : "skipped";
+  }
   return row;
 }
 
