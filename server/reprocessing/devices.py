@@ -131,6 +131,10 @@ def step_read(row: dict[str, Any]) -> StepRead:
         actor=row["actor"],
         actor_name=row["actor_name"],
         at=row["at"],
+        device_name=row.get("device_name", ""),
+        corrects=row.get("corrects"),
+        reason=row.get("reason", ""),
+        corrected_by=row.get("corrected_by"),
     )
 
 
@@ -193,9 +197,10 @@ async def device_detail(site_id: int, device_id: int) -> DeviceDetail:
     row = await device_row(site_id, device_id)
     steps = await Step.select().where(Step.device == device_id).order_by(Step.at).order_by(Step.id)
     packs = await Pack.select().where(Pack.device == device_id).order_by(Pack.id)
+    by = {s["corrects"]: s["id"] for s in steps if s["corrects"] is not None}
     return DeviceDetail(
         device=device_read(row),
-        steps=[step_read(s) for s in steps],
+        steps=[step_read({**s, "corrected_by": by.get(s["id"])}) for s in steps],
         packs=[pack_read(p, row["name"]) for p in packs],
     )
 

@@ -19,7 +19,6 @@ from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from server.reprocessing import rules
 from server.reprocessing.schemas import (
-    HldRecordRead,
     MecTestIn,
     MecTestRead,
     SolutionCreate,
@@ -243,49 +242,3 @@ async def record(
             at=now,
         )
     )
-
-
-async def hld_log(
-    site_id: int, start: datetime | None = None, end: datetime | None = None
-) -> list[HldRecordRead]:
-    """The HLD log: device, time, operator, solution and lot, MEC result and strip, soak, temperature."""
-    query = HldRecord.select(
-        HldRecord.id,
-        HldRecord.device,
-        HldRecord.device._.name.as_alias("device_name"),
-        HldRecord.solution,
-        HldRecord.solution._.product.as_alias("product"),
-        HldRecord.solution._.lot.as_alias("lot"),
-        HldRecord.solution._.expires_on.as_alias("expires_on"),
-        HldRecord.mec_test._.passed.as_alias("mec_passed"),
-        HldRecord.mec_test._.strip_lot.as_alias("strip_lot"),
-        HldRecord.mec_test._.strip_expires_on.as_alias("strip_expires_on"),
-        HldRecord.soak_minutes,
-        HldRecord.temperature_c,
-        HldRecord.actor_name,
-        HldRecord.at,
-    ).where(HldRecord.site == site_id)
-    if start is not None:
-        query = query.where(HldRecord.at >= start)
-    if end is not None:
-        query = query.where(HldRecord.at < end)
-    rows = await query.order_by(HldRecord.at).order_by(HldRecord.id)
-    return [
-        HldRecordRead(
-            id=r["id"],
-            device_id=r["device"],
-            device_name=r["device_name"],
-            solution_id=r["solution"],
-            product=r["product"],
-            lot=r["lot"],
-            expires_on=r["expires_on"],
-            mec_passed=r["mec_passed"],
-            strip_lot=r["strip_lot"],
-            strip_expires_on=r["strip_expires_on"],
-            soak_minutes=r["soak_minutes"],
-            temperature_c=r["temperature_c"],
-            operator=r["actor_name"],
-            at=r["at"],
-        )
-        for r in rows
-    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from server.reprocessing.schemas import (
     CloseIn,
     FailureDetail,
     FailureRead,
+    LoadCorrectionRead,
     LoadCreate,
     LoadDetail,
     LoadRead,
@@ -30,7 +32,7 @@ from server.reprocessing.schemas import (
     UseRead,
 )
 from server.reprocessing.sterilizers import bowie_dick_passed, local_day, sterilizer_row, take_out_of_service
-from server.reprocessing.tables import Failure, Load, Pack, RecallPack, Sterilizer, Use
+from server.reprocessing.tables import Failure, Load, LoadCorrection, Pack, RecallPack, Sterilizer, Use
 
 
 def facts(row: dict[str, Any], pack_count: int) -> LoadFacts:
@@ -46,7 +48,7 @@ def facts(row: dict[str, Any], pack_count: int) -> LoadFacts:
 
 
 def load_read(
-    row: dict[str, Any], sterilizer_name: str, pack_count: int, release_before_bi: bool
+    row: dict[str, Any], sterilizer_name: str, pack_count: int, release_before_bi: bool, corrections: int = 0
 ) -> LoadRead:
     problems = []
     if row["status"] in (LoadStatus.OPEN.value, LoadStatus.HELD.value):
@@ -83,6 +85,7 @@ def load_read(
         comment=row["comment"],
         pack_count=pack_count,
         release_problems=problems,
+        corrections=corrections,
     )
 
 
@@ -103,11 +106,30 @@ async def read_loads(site_id: int, rows: list[dict[str, Any]]) -> list[LoadRead]
         r["id"]: r["name"]
         for r in await Sterilizer.select(Sterilizer.id, Sterilizer.name).where(Sterilizer.site == site_id)
     }
-    counts = await pack_counts([r["id"] for r in rows])
+    ids = [r["id"] for r in rows]
+    counts = await pack_counts(ids)
+    fixes = await correction_counts(ids)
     return [
-        load_read(r, names.get(r["sterilizer"], ""), counts.get(r["id"], 0), settings.release_before_bi)
+        load_read(
+            r,
+            names.get(r["sterilizer"], ""),
+            counts.get(r["id"], 0),
+            settings.release_before_bi,
+            fixes.get(r["id"], 0),
+        )
         for r in rows
     ]
+
+
+async def correction_counts(load_ids: list[int]) -> dict[int, int]:
+    if not load_ids:
+        return {}
+    rows = (
+        await LoadCorrection.select(LoadCorrection.load, Count(LoadCorrection.id, alias="n"))
+        .where(LoadCorrection.load.is_in(load_ids))
+        .group_by(LoadCorrection.load)
+    )
+    return {int(r["load"]): int(r["n"]) for r in rows}
 
 
 async def load_row(site_id: int, load_id: int, *, lock: bool = False) -> dict[str, Any]:
@@ -264,7 +286,7 @@ async def add_packs(
     return await get_load(site_id, load_id)
 
 
-async def _open_failures(
+async def open_failures(
     site_id: int, load: dict[str, Any], kinds: list[str], principal: Principal, now: datetime
 ) -> int | None:
     first = None
@@ -291,7 +313,7 @@ _FAILURE_WORDS = {
 }
 
 
-async def _reprocess_packs(site_id: int, load_id: int, principal: Principal, now: datetime) -> None:
+async def reprocess_packs(site_id: int, load_id: int, principal: Principal, now: datetime) -> None:
     """A load that failed before release: its packs go back to be reprocessed (devices dirty)."""
     packs = await Pack.select().where(Pack.load == load_id)
     for pack in packs:
@@ -344,8 +366,8 @@ async def record_results(
         ).where(Load.id == load_id)
         failed = rules.failures(facts(load, count))
         if failed:
-            await _open_failures(site_id, load, failed, principal, now)
-            await _reprocess_packs(site_id, load_id, principal, now)
+            await open_failures(site_id, load, failed, principal, now)
+            await reprocess_packs(site_id, load_id, principal, now)
         await audit.append(
             actor=principal.actor,
             site_id=site_id,
@@ -382,15 +404,15 @@ async def record_bi(
             "bi_read_at": read_at,
             "bi_read_by": principal.actor,
         }
-        recall = None
+        failure_id = None
         if result is BiResult.POSITIVE:
             if load["status"] != LoadStatus.RELEASED.value:
                 values["status"] = LoadStatus.FAILED.value
             await Load.update(values).where(Load.id == load_id)  # type: ignore[arg-type]
-            recall = await _recall(site_id, load, principal, now)
+            failure_id = await recall(site_id, load, principal, now)
         else:
-            if load["purpose"] == "bi_test":  # an empty challenge cycle: a negative BI passes it
-                values["status"] = LoadStatus.RELEASED.value
+            if load["purpose"] == "bi_test":  # an empty challenge cycle: a negative BI passes the test
+                values["status"] = LoadStatus.TEST_PASSED.value
             elif load["status"] == LoadStatus.HELD.value:
                 values["status"] = LoadStatus.OPEN.value
             await Load.update(values).where(Load.id == load_id)  # type: ignore[arg-type]
@@ -400,18 +422,18 @@ async def record_bi(
             action="reprocessing.load.bi",
             entity="rp_load",
             entity_id=load_id,
-            payload={"result": result.value, "read_at": read_at.isoformat(), "failure_id": recall},
+            payload={"result": result.value, "read_at": read_at.isoformat(), "failure_id": failure_id},
             now=now,
         )
     return await get_load(site_id, load_id)
 
 
-async def _recall(site_id: int, load: dict[str, Any], principal: Principal, now: datetime) -> int:
+async def recall(site_id: int, load: dict[str, Any], principal: Principal, now: datetime) -> int:
     """Positive BI: the sterilizer out of service; every load since its last negative BI recalled;
     their packs quarantined wherever they are; the visits they went to listed on the failure."""
     sterilizer_id = load["sterilizer"]
     await take_out_of_service(site_id, sterilizer_id, f"Positive BI on load {load['id']}.", principal, now)
-    failure_id = await _open_failures(site_id, load, ["bi_positive"], principal, now) or 0
+    failure_id = await open_failures(site_id, load, ["bi_positive"], principal, now) or 0
     runs = await Load.select(Load.id, Load.started_at, Load.bi_result).where(Load.sterilizer == sterilizer_id)
     ids = rules.recall_loads(
         [rules.LoadRun(r["id"], r["started_at"], BiResult(r["bi_result"])) for r in runs], load["id"]
@@ -419,7 +441,16 @@ async def _recall(site_id: int, load: dict[str, Any], principal: Principal, now:
     await Load.update({Load.status: LoadStatus.FAILED.value}).where(
         Load.id.is_in(ids) & (Load.status != LoadStatus.FAILED.value)
     )
-    packs = await Pack.select().where(Pack.load.is_in(ids)).order_by(Pack.id)
+    await recall_packs(site_id, failure_id, ids, principal, now)
+    return failure_id
+
+
+async def recall_packs(
+    site_id: int, failure_id: int, load_ids: list[int], principal: Principal, now: datetime
+) -> None:
+    """Each pack of these loads recalled (where it was kept on the recall row); a device whose current
+    pack it is goes to quarantine."""
+    packs = await Pack.select().where(Pack.load.is_in(load_ids)).order_by(Pack.id) if load_ids else []
     for pack in packs:
         await RecallPack.insert(
             RecallPack(
@@ -457,13 +488,12 @@ async def _recall(site_id: int, load: dict[str, Any], principal: Principal, now:
                 pack["device"],
                 StepKind.QUARANTINE,
                 Status.QUARANTINED,
-                f"recalled: positive BI (failure {failure_id})",
+                f"recalled: failure {failure_id}",
                 principal,
                 now,
                 pack_id=pack["id"],
                 load_id=pack["load"],
             )
-    return failure_id
 
 
 async def release(principal: Principal, site_id: int, load_id: int, *, now: datetime) -> LoadRead:
@@ -517,7 +547,7 @@ async def release(principal: Principal, site_id: int, load_id: int, *, now: date
     return await get_load(site_id, load_id)
 
 
-def use_read(row: dict[str, Any]) -> UseRead:
+def use_read(row: dict[str, Any], *, corrected: bool = False) -> UseRead:
     return UseRead(
         id=row["id"],
         device_id=row["device"],
@@ -525,7 +555,17 @@ def use_read(row: dict[str, Any]) -> UseRead:
         load_id=row["load"],
         visit_code=row["visit_code"],
         at=row["at"],
+        corrects=row["corrects"],
+        corrected=corrected,
     )
+
+
+async def corrected_uses(use_ids: list[int]) -> set[int]:
+    """Which of these uses a later use corrected (a wrong visit code)."""
+    if not use_ids:
+        return set()
+    rows = await Use.select(Use.corrects).where(Use.corrects.is_in(use_ids))
+    return {int(r["corrects"]) for r in rows}
 
 
 async def load_detail(site_id: int, load_id: int) -> LoadDetail:
@@ -536,12 +576,35 @@ async def load_detail(site_id: int, load_id: int) -> LoadDetail:
         .order_by(Pack.id)
     )
     uses = await Use.select().where(Use.load == load_id).order_by(Use.at)
+    corrected = await corrected_uses([u["id"] for u in uses])
     failure = await Failure.select(Failure.id).where(Failure.load == load_id).order_by(Failure.id).first()
+    fixes = (
+        await LoadCorrection.select()
+        .where(LoadCorrection.load == load_id)
+        .order_by(LoadCorrection.at)
+        .order_by(LoadCorrection.id)
+    )
     return LoadDetail(
         load=load,
         packs=[_pack(p) for p in packs],
-        uses=[use_read(u) for u in uses],
+        uses=[use_read(u, corrected=u["id"] in corrected) for u in uses],
         failure_id=failure["id"] if failure else None,
+        corrections=[correction_read(r) for r in fixes],
+    )
+
+
+def correction_read(row: dict[str, Any]) -> LoadCorrectionRead:
+    return LoadCorrectionRead(
+        id=row["id"],
+        load_id=row["load"],
+        before=json.loads(row["before"]),
+        after=json.loads(row["after"]),
+        status_before=LoadStatus(row["status_before"]),
+        status_after=LoadStatus(row["status_after"]),
+        failures=[k for k in row["failures"].split(",") if k],
+        reason=row["reason"],
+        actor_name=row["actor_name"],
+        at=row["at"],
     )
 
 
@@ -608,10 +671,15 @@ async def failure_detail(site_id: int, failure_id: int) -> FailureDetail:
     pack_ids = [r["pack"] for r in recalled]
     visits: dict[int, list[str]] = {}
     if pack_ids:
-        for use in (
-            await Use.select(Use.pack, Use.visit_code).where(Use.pack.is_in(pack_ids)).order_by(Use.at)
-        ):
-            visits.setdefault(use["pack"], []).append(use["visit_code"])
+        uses = (
+            await Use.select(Use.id, Use.pack, Use.visit_code)
+            .where(Use.pack.is_in(pack_ids))
+            .order_by(Use.at)
+        )
+        corrected = await corrected_uses([u["id"] for u in uses])
+        for use in uses:
+            if use["id"] not in corrected:  # a corrected visit code is not a visit to follow up
+                visits.setdefault(use["pack"], []).append(use["visit_code"])
     return FailureDetail(
         failure=failure_read(row),
         loads=sorted({r["load"] for r in recalled} | ({row["load"]} if row["load"] else set())),

@@ -20,7 +20,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from server.core.service import site_zone
 from server.reprocessing.loads import failure_detail
-from server.reprocessing.review import LoadFilter, chain_range, list_loads, load_contents
+from server.reprocessing.review import LoadFilter, chain_range, each_load_page, load_contents
 from server.reprocessing.schemas import LoadRead
 from server.reprocessing.tables import Load, Sterilizer
 
@@ -136,7 +136,8 @@ def render(
 
 
 async def export_pdf(site_id: int, f: LoadFilter) -> bytes:
-    loads = await list_loads(site_id, f)
+    # A PDF is laid out whole in memory (reportlab), so unlike the CSV it is not streamed.
+    loads = [x async for page in each_load_page(site_id, f) for x in page]
     tz = await site_zone(site_id)
     sterilizers = await Sterilizer.select().where(Sterilizer.site == site_id).order_by(Sterilizer.name)
     contents = await load_contents([x.id for x in loads])

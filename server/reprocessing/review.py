@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,13 +14,12 @@ from server.core.audit import chain_for
 from server.core.service import site_zone
 from server.core.tables import AuditEvent
 from server.csvcell import cell
-from server.reprocessing.devices import get_settings, step_read
-from server.reprocessing.loads import load_read, pack_counts, read_loads, use_read
-from server.reprocessing.rules import LoadStatus, StepKind, SterilizerKind
-from server.reprocessing.schemas import LoadRead, MissingItem, MissingRead, StepRead, VisitRead
-from server.reprocessing.tables import BowieDickTest, Load, Pack, Step, Sterilizer, Use
-
-MAX_ROWS = 5000
+from server.reprocessing import paging
+from server.reprocessing.devices import get_settings
+from server.reprocessing.loads import correction_read, load_read, pack_counts, read_loads, use_read
+from server.reprocessing.rules import LoadStatus, SterilizerKind
+from server.reprocessing.schemas import LoadPage, LoadRead, MissingItem, MissingRead, VisitRead
+from server.reprocessing.tables import BowieDickTest, Load, LoadCorrection, Pack, Sterilizer, Use
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,55 @@ class LoadFilter:
     status: LoadStatus | None = None
 
 
-async def list_loads(site_id: int, f: LoadFilter, limit: int = MAX_ROWS) -> list[LoadRead]:
-    query = Load.select().where(Load.site == site_id)
+def day_bounds(
+    tz: Any, from_day: date | None, to_day: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """Local days at the site as a half-open UTC range (a load's day is the local day it started)."""
+    start = datetime.combine(from_day, time(0), tzinfo=tz) if from_day else None
+    end = datetime.combine(to_day + timedelta(days=1), time(0), tzinfo=tz) if to_day else None
+    return start, end
+
+
+async def load_rows(
+    site_id: int, f: LoadFilter, *, cursor: str = "", limit: int = paging.DEFAULT_LIMIT
+) -> list[dict[str, Any]]:
+    """One keyset page of load rows (limit + 1, to tell whether there is more), oldest first."""
+    start, end = day_bounds(await site_zone(site_id), f.from_day, f.to_day)
+    where: Any = Load.site == site_id
     if f.sterilizer_id is not None:
-        query = query.where(Load.sterilizer == f.sterilizer_id)
-    if f.from_day is not None:
-        query = query.where(Load.day >= f.from_day)
-    if f.to_day is not None:
-        query = query.where(Load.day <= f.to_day)
+        where &= Load.sterilizer == f.sterilizer_id
+    if start is not None:
+        where &= Load.started_at >= start
+    if end is not None:
+        where &= Load.started_at < end
     if f.status is not None:
-        query = query.where(Load.status == f.status.value)
-    rows = await query.order_by(Load.started_at).order_by(Load.id).limit(limit)
-    return await read_loads(site_id, rows)
+        where &= Load.status == f.status.value
+    if cursor:
+        where &= paging.after(Load.started_at, Load.id, cursor)
+    query = Load.select().where(where).order_by(Load.started_at).order_by(Load.id)
+    return list(await query.limit(limit + 1))
+
+
+async def list_loads(
+    site_id: int, f: LoadFilter, *, cursor: str = "", limit: int = paging.DEFAULT_LIMIT
+) -> LoadPage:
+    rows = await load_rows(site_id, f, cursor=cursor, limit=limit)
+    return LoadPage(
+        loads=await read_loads(site_id, rows[:limit]),
+        next_cursor=paging.next_cursor(rows, limit, "started_at"),
+    )
+
+
+async def each_load_page(site_id: int, f: LoadFilter) -> AsyncIterator[list[LoadRead]]:
+    """Every load of the filter, a page at a time (exports: memory stays flat however long the range)."""
+    cursor = ""
+    while True:
+        page = await list_loads(site_id, f, cursor=cursor, limit=paging.EXPORT_PAGE)
+        if page.loads:
+            yield page.loads
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
 
 
 CSV_HEADER = [
@@ -68,6 +105,7 @@ CSV_HEADER = [
     "released_at",
     "status",
     "comment",
+    "corrections",
 ]
 
 
@@ -75,47 +113,86 @@ def _yn(value: bool | None) -> str:
     return "" if value is None else ("Y" if value else "N")
 
 
-async def export_csv(site_id: int, f: LoadFilter) -> str:
-    """One row per load, the PHO log's columns, then the audit-chain head of the covered range."""
-    loads = await list_loads(site_id, f)
+async def export_csv(site_id: int, f: LoadFilter) -> AsyncIterator[str]:
+    """One row per load, the PHO log's columns (and the corrections of its results), then the
+    audit-chain head of the covered range; yielded a page at a time."""
     tz = await site_zone(site_id)
     sterilizers = {r["id"]: r for r in await Sterilizer.select().where(Sterilizer.site == site_id)}
-    contents = await load_contents([load.id for load in loads])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for load in loads:
-        st = sterilizers[load.sterilizer_id]
-        local = load.started_at.astimezone(tz)
-        row = [
-            st["name"],
-            st["model"],
-            st["serial"],
-            load.day.isoformat(),
-            local.strftime("%H:%M"),
-            load.load_number,
-            load.cycle_type,
-            "; ".join(contents.get(load.id, [])) or ("BI test" if load.purpose == "bi_test" else ""),
-            _yn(load.implant),
-            _yn(load.physical_met),
-            load.temperature_c,
-            load.minutes,
-            load.pressure_kpa,
-            load.external_ci,
-            load.internal_ci,
-            load.bi_lot,
-            load.bi_result.value,
-            load.bi_read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.bi_read_at else "",
-            load.operator_initials,
-            load.releaser_name,
-            load.released_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.released_at else "",
-            load.status.value,
-            load.comment,
-        ]
-        writer.writerow([cell(v) for v in row])
+    async for loads in each_load_page(site_id, f):
+        ids = [load.id for load in loads]
+        contents = await load_contents(ids)
+        fixes = await correction_lines(ids, tz)
+        for load in loads:
+            writer.writerow(
+                [cell(v) for v in _csv_row(load, sterilizers[load.sterilizer_id], contents, fixes, tz)]
+            )
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
     writer.writerow([])
     writer.writerow(["audit_chain", *await chain_range(site_id, f, tz)])
-    return out.getvalue()
+    yield out.getvalue()
+
+
+def _csv_row(
+    load: LoadRead, st: dict[str, Any], contents: dict[int, list[str]], fixes: dict[int, list[str]], tz: Any
+) -> list[Any]:
+    local = load.started_at.astimezone(tz)
+    return [
+        st["name"],
+        st["model"],
+        st["serial"],
+        load.day.isoformat(),
+        local.strftime("%H:%M"),
+        load.load_number,
+        load.cycle_type,
+        "; ".join(contents.get(load.id, [])) or ("BI test" if load.purpose == "bi_test" else ""),
+        _yn(load.implant),
+        _yn(load.physical_met),
+        load.temperature_c,
+        load.minutes,
+        load.pressure_kpa,
+        load.external_ci,
+        load.internal_ci,
+        load.bi_lot,
+        load.bi_result.value,
+        load.bi_read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.bi_read_at else "",
+        load.operator_initials,
+        load.releaser_name,
+        load.released_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.released_at else "",
+        load.status.value,
+        load.comment,
+        " | ".join(fixes.get(load.id, [])),
+    ]
+
+
+async def correction_lines(load_ids: list[int], tz: Any) -> dict[int, list[str]]:
+    """Each load's corrections in words: "correction 3, 2026-05-04 10:12 by Mgr: bi_result negative →
+    positive (reason)" so a reader of the copy sees what was first recorded."""
+    found: dict[int, list[str]] = {}
+    if not load_ids:
+        return found
+    rows = (
+        await LoadCorrection.select()
+        .where(LoadCorrection.load.is_in(load_ids))
+        .order_by(LoadCorrection.at)
+        .order_by(LoadCorrection.id)
+    )
+    for r in rows:
+        fix = correction_read(r)
+        changed = ", ".join(
+            f"{k} {fix.before.get(k, '') or '—'} → {v or '—'}"
+            for k, v in fix.after.items()
+            if fix.before.get(k) != v
+        )
+        found.setdefault(fix.load_id, []).append(
+            f"correction {fix.id}, {fix.at.astimezone(tz).strftime('%Y-%m-%d %H:%M')} by {fix.actor_name}: "
+            f"{changed or 'no change'} ({fix.reason})"
+        )
+    return found
 
 
 async def load_contents(load_ids: list[int]) -> dict[int, list[str]]:
@@ -215,34 +292,22 @@ async def missing(site_id: int, day: date) -> MissingRead:
     return MissingRead(day=day, items=items)
 
 
-async def steps(
-    site_id: int,
-    *,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    device_id: int | None = None,
-    step: StepKind | None = None,
-    limit: int = MAX_ROWS,
-) -> list[StepRead]:
-    """Reprocessing records: every step done, by time, device and kind of step."""
-    query = Step.select().where(Step.site == site_id)
-    if start is not None:
-        query = query.where(Step.at >= start)
-    if end is not None:
-        query = query.where(Step.at < end)
-    if device_id is not None:
-        query = query.where(Step.device == device_id)
-    if step is not None:
-        query = query.where(Step.step == step.value)
-    rows = await query.order_by(Step.at).order_by(Step.id).limit(limit)
-    return [step_read(r) for r in rows]
-
-
 async def visit(site_id: int, visit_code: str) -> VisitRead:
     """Loads by visit: what was used at one visit, and the loads it came from."""
     uses = await Use.select().where((Use.site == site_id) & (Use.visit_code == visit_code)).order_by(Use.at)
-    load_ids = sorted({u["load"] for u in uses if u["load"] is not None})
+    corrected = (
+        {
+            r["corrects"]
+            for r in await Use.select(Use.corrects).where(Use.corrects.is_in([u["id"] for u in uses]))
+        }
+        if uses
+        else set()
+    )
+    # A use whose visit code was corrected to another visit no longer ties its load to this one.
+    load_ids = sorted({u["load"] for u in uses if u["load"] is not None and u["id"] not in corrected})
     rows = await Load.select().where(Load.id.is_in(load_ids)) if load_ids else []
     return VisitRead(
-        visit_code=visit_code, uses=[use_read(u) for u in uses], loads=await read_loads(site_id, rows)
+        visit_code=visit_code,
+        uses=[use_read(u, corrected=u["id"] in corrected) for u in uses],
+        loads=await read_loads(site_id, rows),
     )

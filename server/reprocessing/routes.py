@@ -3,22 +3,35 @@ managers manage devices and sterilizers and release loads; inspectors read and e
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import JSONBody, Parameter
+from litestar.response import Stream
 
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
-from server.core.service import site_zone
 from server.http import Caller, IdempotencyKey, once
-from server.reprocessing import devices, hld, loads, logbook, printing, review, sterilizers
+from server.reprocessing import (
+    corrections,
+    devices,
+    hld,
+    loads,
+    logbook,
+    paging,
+    printing,
+    records,
+    review,
+    sterilizers,
+)
+from server.reprocessing.records import RecordFilter
 from server.reprocessing.review import LoadFilter
 from server.reprocessing.rules import LoadStatus, Status, StepKind
 from server.reprocessing.schemas import (
     BiIn,
     BowieDickIn,
+    BowieDickPage,
     BowieDickRead,
     CloseIn,
     DeviceCreate,
@@ -26,12 +39,15 @@ from server.reprocessing.schemas import (
     DeviceRead,
     FailureDetail,
     FailureRead,
-    HldRecordRead,
+    HldPage,
+    LoadCorrectionIn,
     LoadCreate,
     LoadDetail,
+    LoadPage,
     LoadRead,
     LogEntryIn,
     LogEntryRead,
+    LogPage,
     MecTestIn,
     MecTestRead,
     MissingRead,
@@ -44,7 +60,9 @@ from server.reprocessing.schemas import (
     SettingsRead,
     SolutionCreate,
     SolutionRead,
+    StepCorrectionIn,
     StepIn,
+    StepPage,
     StepRead,
     StepResult,
     SterilizerCreate,
@@ -59,6 +77,9 @@ Req = Request[Any, Any, Any]
 SterilizerFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this sterilizer.")]
 FromDay = Annotated[date | None, Parameter(description="From this local day at the site.")]
 ToDay = Annotated[date | None, Parameter(description="To this local day at the site, inclusive.")]
+Cursor = Annotated[str, Parameter(max_length=200, description="next_cursor of the previous page.")]
+Limit = Annotated[int, Parameter(ge=1, le=paging.MAX_LIMIT, description="Rows per page.")]
+DeviceFilter = Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this device.")]
 
 
 def _pdf(body: bytes, name: str) -> Response[bytes]:
@@ -174,20 +195,50 @@ class StepController(Controller):
         )
 
     @get(
-        "/steps", guards=[read_site], summary="Reprocessing records: the steps done, by days, device and step"
+        "/steps",
+        guards=[read_site],
+        summary="Reprocessing records: the steps done, by days, device, step and resulting status",
+        description="Oldest first, keyset pages (next_cursor). A correction is its own row naming the "
+        "step it corrects (corrects, reason); the corrected step names it (corrected_by).",
     )
     async def list_steps(
         self,
         site_id: PathId,
         from_date: FromDay = None,
         to_date: ToDay = None,
-        device_id: Annotated[int | None, Parameter(ge=1, le=MAX_ID, description="Only this device.")] = None,
+        device_id: DeviceFilter = None,
         step: Annotated[StepKind | None, Parameter(description="Only this step.")] = None,
-    ) -> list[StepRead]:
-        tz = await site_zone(site_id)
-        start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
-        end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
-        return await review.steps(site_id, start=start, end=end, device_id=device_id, step=step)
+        status: Annotated[Status | None, Parameter(description="Only steps that left this status.")] = None,
+        cursor: Cursor = "",
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> StepPage:
+        f = RecordFilter(from_date, to_date, device_id=device_id, step=step, status=status)
+        return await records.steps(site_id, f, cursor=cursor, limit=limit)
+
+    @post(
+        "/steps/{step_id:int}/correct",
+        guards=[write_site],
+        summary="Correct a step record",
+        description="A new step row naming the one it corrects, with a reason: the cleaning method, the "
+        "visit code of a use or the note. By the person who recorded it or a manager; the status is "
+        "not changed (record the right step for that).",
+    )
+    async def correct_step(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        step_id: PathId,
+        data: JSONBody[StepCorrectionIn],
+        idempotency_key: IdempotencyKey,
+    ) -> StepRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            StepRead,
+            lambda: corrections.correct_step(principal, site_id, step_id, data, now=utcnow()),
+        )
 
     @get(
         "/packs/{pack_id:int}/label.pdf",
@@ -235,6 +286,37 @@ class SterilizerController(Controller):
             SterilizerRead,
             lambda: sterilizers.create_sterilizer(principal, site_id, data, now=utcnow()),
         )
+
+    @get(
+        "/log",
+        guards=[read_site],
+        summary="The sterilizers' log books (maintenance, repair, service), by sterilizer and days",
+    )
+    async def log_book(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        cursor: Cursor = "",
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> LogPage:
+        f = RecordFilter(from_date, to_date, sterilizer_id=sterilizer_id)
+        return await records.log_book(site_id, f, cursor=cursor, limit=limit)
+
+    @get("/bowie-dick", guards=[read_site], summary="Bowie-Dick tests, by sterilizer, days and result")
+    async def bowie_dick_tests(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        passed: Annotated[bool | None, Parameter(description="Only passed (true) or failed (false).")] = None,
+        cursor: Cursor = "",
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> BowieDickPage:
+        f = RecordFilter(from_date, to_date, sterilizer_id=sterilizer_id, passed=passed)
+        return await records.bowie_dick(site_id, f, cursor=cursor, limit=limit)
 
     @get("/{sterilizer_id:int}", guards=[read_site], summary="A sterilizer's log book and Bowie-Dick tests")
     async def detail(self, site_id: PathId, sterilizer_id: PathId) -> SterilizerDetail:
@@ -328,7 +410,12 @@ class LoadController(Controller):
     path = f"{BASE}/loads"
     tags = ["reprocessing"]
 
-    @get("/", guards=[read_site], summary="The loads log, by sterilizer, days and status")
+    @get(
+        "/",
+        guards=[read_site],
+        summary="The loads log, by sterilizer, days and status",
+        description="Oldest first, keyset pages: pass next_cursor back as cursor for the next page.",
+    )
     async def list_loads(
         self,
         site_id: PathId,
@@ -336,8 +423,11 @@ class LoadController(Controller):
         from_date: FromDay = None,
         to_date: ToDay = None,
         status: Annotated[LoadStatus | None, Parameter(description="Only this status.")] = None,
-    ) -> list[LoadRead]:
-        return await review.list_loads(site_id, LoadFilter(sterilizer_id, from_date, to_date, status))
+        cursor: Cursor = "",
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> LoadPage:
+        f = LoadFilter(sterilizer_id, from_date, to_date, status)
+        return await review.list_loads(site_id, f, cursor=cursor, limit=limit)
 
     @get(
         "/export.csv",
@@ -351,10 +441,9 @@ class LoadController(Controller):
         sterilizer_id: SterilizerFilter = None,
         from_date: FromDay = None,
         to_date: ToDay = None,
-    ) -> Response[str]:
-        body = await review.export_csv(site_id, LoadFilter(sterilizer_id, from_date, to_date))
-        return Response(
-            body,
+    ) -> Stream:
+        return Stream(
+            review.export_csv(site_id, LoadFilter(sterilizer_id, from_date, to_date)),
             media_type="text/csv",
             headers={"content-disposition": f'attachment; filename="sterilizer-loads-site-{site_id}.csv"'},
         )
@@ -494,6 +583,32 @@ class LoadController(Controller):
             lambda: loads.release(principal, site_id, load_id, now=utcnow()),
         )
 
+    @post(
+        "/{load_id:int}/correct",
+        guards=[manage_site],
+        summary="Correct a load's results",
+        description="Managers: the physical parameters, chemical indicators, BI lot and result as they "
+        "should have been recorded, and why. Kept with the values before; the load rules run again "
+        "(a fail or a positive BI takes the failure path, recalling released packs); a failed load "
+        "stays failed.",
+    )
+    async def correct(
+        self,
+        request: Req,
+        principal: Caller,
+        site_id: PathId,
+        load_id: PathId,
+        data: JSONBody[LoadCorrectionIn],
+        idempotency_key: IdempotencyKey,
+    ) -> LoadDetail:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            LoadDetail,
+            lambda: corrections.correct_load(principal, site_id, load_id, data, now=utcnow()),
+        )
+
 
 class FailureController(Controller):
     path = f"{BASE}/failures"
@@ -621,14 +736,18 @@ class HldController(Controller):
             lambda: hld.record_mec(principal, site_id, solution_id, data, now=utcnow()),
         )
 
-    @get("/log", guards=[read_site], summary="The HLD log, by the site's local days")
+    @get("/log", guards=[read_site], summary="The HLD log, by the site's local days and device")
     async def log(
-        self, site_id: PathId, from_date: FromDay = None, to_date: ToDay = None
-    ) -> list[HldRecordRead]:
-        tz = await site_zone(site_id)
-        start = datetime.combine(from_date, time(0), tzinfo=tz) if from_date else None
-        end = datetime.combine(to_date + timedelta(days=1), time(0), tzinfo=tz) if to_date else None
-        return await hld.hld_log(site_id, start, end)
+        self,
+        site_id: PathId,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        device_id: DeviceFilter = None,
+        cursor: Cursor = "",
+        limit: Limit = paging.DEFAULT_LIMIT,
+    ) -> HldPage:
+        f = RecordFilter(from_date, to_date, device_id=device_id)
+        return await records.hld_log(site_id, f, cursor=cursor, limit=limit)
 
 
 ROUTES = [

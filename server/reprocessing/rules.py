@@ -96,6 +96,9 @@ class LoadStatus(enum.StrEnum):
     HELD = "held"  # results pass, waiting for the BI
     RELEASED = "released"
     FAILED = "failed"
+    # A BI test cycle (empty chamber, to bring a sterilizer back after a failure) that read
+    # negative: it counts toward the 3 negatives, and holds nothing anyone could use.
+    TEST_PASSED = "test_passed"
 
 
 class BiResult(enum.StrEnum):
@@ -321,6 +324,30 @@ def load_status(facts: LoadFacts, *, release_before_bi: bool = True) -> LoadStat
     if problems and all(p.code in ("implant_held", "bi_pending") for p in problems):
         return LoadStatus.HELD
     return LoadStatus.OPEN
+
+
+def corrected_status(
+    before: LoadStatus, facts: LoadFacts, *, purpose: str = "load", release_before_bi: bool = True
+) -> LoadStatus | Refusal:
+    """A load's status once its results are corrected (design.md §3: the load rules run again on the
+    corrected values). A failed load stays failed: a correction never quietly un-fails it (its
+    failure record is closed by a manager with a report). A "no" or "fail" fails any load, released
+    or not (the caller recalls what was released). A released load stays released only if the
+    corrected values would have let it be released."""
+    if before is LoadStatus.FAILED or failures(facts):
+        return LoadStatus.FAILED
+    if purpose == "bi_test":
+        return LoadStatus.TEST_PASSED if facts.bi_result is BiResult.NEGATIVE else LoadStatus.OPEN
+    if before is LoadStatus.RELEASED:
+        problems = release_problems(facts, release_before_bi=release_before_bi)
+        if problems:
+            return Refusal(
+                "correction_unreleasable",
+                "This load was released; with these values it could not have been: "
+                + " ".join(p.reason for p in problems),
+            )
+        return LoadStatus.RELEASED
+    return load_status(facts, release_before_bi=release_before_bi)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,28 @@ class StepRead(Read):
     actor: str
     actor_name: str
     at: datetime
+    device_name: str = ""
+    corrects: int | None = None  # this row corrects that step
+    reason: str = ""  # why (a correction)
+    corrected_by: int | None = None  # the correction of this step, when there is one
+
+
+class StepPage(Read):
+    steps: list[StepRead]
+    next_cursor: str | None = None  # pass it back as cursor for the next page
+
+
+Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=1000)]
+
+
+class StepCorrectionIn(Request):
+    """What a step record said wrongly: the cleaning method, the visit code or the note. The step's
+    outcome (the item's status) is not changed by a correction: record the right step instead."""
+
+    reason: Reason
+    method: CleanMethod | None = None
+    visit_code: VisitCode | None = None
+    note: Note | None = None
 
 
 class PackRead(Read):
@@ -257,6 +279,41 @@ class LoadRead(Read):
     comment: str
     pack_count: int = 0
     release_problems: list[str] = msgspec.field(default_factory=list)
+    corrections: int = 0  # how many corrections its results have had
+
+
+class LoadPage(Read):
+    loads: list[LoadRead]
+    next_cursor: str | None = None  # pass it back as cursor for the next page
+
+
+class LoadCorrectionIn(Request):
+    """The load's results as they should have been recorded, and why. The load rules run again:
+    a "no" or "fail" takes the failure path; a correction never un-fails a failed load."""
+
+    reason: Reason
+    physical_met: bool
+    external_ci: CiResult
+    internal_ci: CiResult
+    temperature_c: Measure = ""
+    minutes: Measure = ""
+    pressure_kpa: Measure = ""
+    printout: Ref = ""
+    bi_lot: BiLot = ""
+    bi_result: Annotated[str, msgspec.Meta(pattern=r"^(pending|negative|positive)$")] | None = None
+
+
+class LoadCorrectionRead(Read):
+    id: int
+    load_id: int
+    before: dict[str, object]
+    after: dict[str, object]
+    status_before: LoadStatus
+    status_after: LoadStatus
+    failures: list[str]
+    reason: str
+    actor_name: str
+    at: datetime
 
 
 class UseRead(Read):
@@ -266,6 +323,8 @@ class UseRead(Read):
     load_id: int | None
     visit_code: str
     at: datetime
+    corrects: int | None = None
+    corrected: bool = False  # a later use corrected this one's visit code
 
 
 class LoadDetail(Read):
@@ -273,6 +332,7 @@ class LoadDetail(Read):
     packs: list[PackRead]
     uses: list[UseRead]
     failure_id: int | None = None
+    corrections: list[LoadCorrectionRead] = msgspec.field(default_factory=list)
 
 
 class RecalledPack(Read):
@@ -381,3 +441,30 @@ class HldRecordRead(Read):
     temperature_c: str
     operator: str
     at: datetime
+
+
+class HldPage(Read):
+    records: list[HldRecordRead]
+    next_cursor: str | None = None  # pass it back as cursor for the next page
+
+
+class LogEntryRow(Read):
+    """A log book entry in the review list (every sterilizer of the site)."""
+
+    id: int
+    sterilizer_id: int
+    sterilizer_name: str
+    kind: str
+    note: str
+    actor_name: str
+    at: datetime
+
+
+class LogPage(Read):
+    entries: list[LogEntryRow]
+    next_cursor: str | None = None  # pass it back as cursor for the next page
+
+
+class BowieDickPage(Read):
+    tests: list[BowieDickRead]
+    next_cursor: str | None = None  # pass it back as cursor for the next page

@@ -104,7 +104,8 @@ class Load(Table, tablename="rp_load"):
     purpose = Varchar(length=16, default="load")  # load | bi_test (empty challenge after a failure)
     implant = Boolean(default=False)
     bi_required = Boolean(default=False)
-    status = Varchar(length=16, default="open")  # open | held | released | failed
+    # open | held | released | failed | test_passed (a BI test cycle: never released for use)
+    status = Varchar(length=16, default="open")
     physical_met = Boolean(null=True, default=None)
     temperature_c = Varchar(length=16)
     minutes = Varchar(length=16)
@@ -158,6 +159,12 @@ class Step(Table, tablename="rp_step"):
     actor = Varchar(length=80)
     actor_name = Varchar(length=200)
     at = Timestamptz(index=True)
+    # A correction is a new step row naming the one it corrects, with a reason (design.md §3); it
+    # changes no status. NO ACTION: a corrected step cannot be deleted alone.
+    corrects: ForeignKey["Step"] = ForeignKey(
+        references="self", on_delete=OnDelete.no_action, null=True, default=None
+    )
+    reason = Text()
 
 
 class Use(Table, tablename="rp_use"):
@@ -170,6 +177,28 @@ class Use(Table, tablename="rp_use"):
     load = ForeignKey(references=Load, on_delete=OnDelete.restrict, null=True, default=None, index=True)
     visit_code = Varchar(length=64, index=True)
     actor = Varchar(length=80)
+    at = Timestamptz()
+    # A wrong visit code is corrected by a new use naming this one (made by a step correction).
+    corrects: ForeignKey["Use"] = ForeignKey(
+        references="self", on_delete=OnDelete.no_action, null=True, default=None
+    )
+
+
+class LoadCorrection(Table, tablename="rp_load_correction"):
+    """A correction of a load's results (append-only): the values before and after, the status
+    before and after (the load rules run again on the corrected values), who and why."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, index=True)
+    load = ForeignKey(references=Load, on_delete=OnDelete.restrict, null=False, index=True)
+    before = Text()  # JSON: the result fields as they were
+    after = Text()  # JSON: the result fields as corrected
+    status_before = Varchar(length=16)
+    status_after = Varchar(length=16)
+    failures = Varchar(length=100)  # failure kinds the correction opened, comma-separated
+    reason = Text()
+    actor = Varchar(length=80)
+    actor_name = Varchar(length=200)
     at = Timestamptz()
 
 

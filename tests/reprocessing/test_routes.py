@@ -184,10 +184,10 @@ async def test_a_critical_set_through_every_step_to_a_visit_and_back(as_: As) ->
         "use",
     ]
     insp = await as_("insp")
-    records = (await insp.get(f"{base}/steps", params={"device_id": device["id"], "step": "clean"})).json()
+    records = (await insp.get(f"{base}/steps", params={"device_id": device["id"], "step": "clean"})).json()["steps"]
     assert [(r["step"], r["method"], r["actor_name"]) for r in records] == [("clean", "ultrasonic", "Asst")]
     day = {"from_date": load["day"], "to_date": load["day"]}
-    today = (await insp.get(f"{base}/steps", params=day)).json()
+    today = (await insp.get(f"{base}/steps", params=day)).json()["steps"]
     assert len(today) == 7
     actions = await _actions()
     assert actions.count("reprocessing.load.release") == 1
@@ -318,7 +318,7 @@ async def test_positive_bi_recalls_back_to_the_last_negative_and_no_further(as_:
     assert statuses[packs[3]["label_code"]] == "recalled"
     quarantined = (await asst.get(f"{base}/devices", params={"status": "quarantined"})).json()
     assert [d["id"] for d in quarantined] == [devices[3]["id"]]  # the used set is back in use, not on a shelf
-    load_ids = {x["id"]: x["status"] for x in (await asst.get(f"{base}/loads")).json()}
+    load_ids = {x["id"]: x["status"] for x in (await asst.get(f"{base}/loads")).json()["loads"]}
     assert load_ids[load1["id"]] == "released"
     assert load_ids[load3["id"]] == "released"
     assert load_ids[load2["id"]] == "failed"
@@ -333,7 +333,9 @@ async def test_positive_bi_recalls_back_to_the_last_negative_and_no_further(as_:
     asst = await as_("asst")
     for _ in range(3):
         test = await _run(asst, mgr, base, st, [], bi="negative", purpose="bi_test")
-        assert test["status"] == "released"  # a passed BI test cycle is closed, not left to finish
+        # A passed BI test cycle is closed as a test: never released, nothing in it to use.
+        assert test["status"] == "test_passed"
+        assert test["released_at"] is None
     mgr = await as_("mgr")
     close_early = await mgr.post(f"{base}/failures/{failure['id']}/close", {"report": "done"})
     assert close_early.json()["code"] == "phu_not_notified"
@@ -517,7 +519,7 @@ async def test_hld_is_blocked_without_a_passing_test_before_each_use(as_: As) ->
     assert (await disinfect(scopes[1], good)).json()["code"] == "mec_test_missing"
     await asst.post(f"{base}/hld/solutions/{good['id']}/mec-tests", {"passed": True, **strip})
     assert (await disinfect(scopes[1], good)).status_code == 201
-    log = (await (await as_("insp")).get(f"{base}/hld/log")).json()
+    log = (await (await as_("insp")).get(f"{base}/hld/log")).json()["records"]
     assert [(x["device_name"], x["lot"], x["mec_passed"], x["soak_minutes"]) for x in log] == [
         ("Nasal speculum 0", "OPA-2", True, 12),
         ("Nasal speculum 1", "OPA-2", True, 12),
