@@ -189,29 +189,19 @@ CLEANING_OVERDUE = ComputedRule("cleaning_overdue", _cleaning_overdue)
 
 
 async def _reading_missing(now: datetime) -> list[Found]:
-    from server.coldchain.readings import due_readings
-    from server.coldchain.rules import SlotStatus
-    from server.core.tables import Site
+    from server.coldchain.readings import overdue_everywhere
 
-    found = []
-    for site in await Site.select(Site.id).where(Site.active == True):  # noqa: E712
-        for slot in await due_readings(int(site["id"]), None, now=now, only_missing=True):
-            if slot.status is not SlotStatus.OVERDUE:
-                continue
-            found.append(
-                Found(
-                    site=int(site["id"]),
-                    subject=f"reading:{slot.location_id}:{slot.day.isoformat()}:{slot.time}",
-                    severity="warning",
-                    title=(
-                        f"Temperature reading missing: {slot.location_name}, {slot.time} "
-                        f"on {slot.day.isoformat()}"
-                    ),
-                    subject_name=f"{slot.location_name} · {slot.time}",
-                    due=slot.day,
-                )
-            )
-    return found
+    return [
+        Found(
+            site=site_id,
+            subject=f"reading:{slot.location_id}:{slot.day.isoformat()}:{slot.time}",
+            severity="warning",
+            title=f"Temperature reading missing: {slot.location_name}, {slot.time} on {slot.day.isoformat()}",
+            subject_name=f"{slot.location_name} · {slot.time}",
+            due=slot.day,
+        )
+        for site_id, slot in await overdue_everywhere(now=now)
+    ]
 
 
 READING_MISSING = ComputedRule("reading_missing", _reading_missing)

@@ -3,8 +3,9 @@ an incident in the same transaction), the reading schedule, closed days and what
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from server import sql
 from server.coldchain import incidents, rules
@@ -514,3 +515,68 @@ async def due_readings(
             for s in states
         )
     return result
+
+
+# Every active fridge at every active site, with its site's zone and reading schedule: what the
+# missed-reading sweep starts from, one query however many sites.
+_SWEEP_FRIDGES = """
+SELECT loc.id, loc.name, loc.site, s.timezone, rs.times, rs.grace_minutes
+FROM location loc
+JOIN site s ON s.id = loc.site
+LEFT JOIN reading_schedule rs ON rs.site = loc.site
+WHERE loc.active = {} AND s.active = {} AND loc.kind IN ('fridge', 'freezer')
+ORDER BY loc.site, loc.name
+"""
+
+
+async def overdue_everywhere(*, now: datetime) -> list[tuple[int, SlotRead]]:
+    """Overdue manual readings of today (each site's local day) at every site: the alert sweep's
+    input in three queries; the slots then come from the pure schedule rules in each site's zone."""
+    fridges = await sql.fetch(_SWEEP_FRIDGES, True, True)
+    if not fridges:
+        return []
+    zones: dict[str, ZoneInfo] = {}
+    plan: list[tuple[dict[str, Any], ZoneInfo, date, list[time], list[rules.Slot]]] = []
+    for f in fridges:
+        zone = zones.setdefault(f["timezone"], ZoneInfo(f["timezone"]))
+        times = rules.parse_times(f["times"]) if f["times"] else list(rules.DEFAULT_TIMES)
+        day = now.astimezone(zone).date()
+        plan.append((f, zone, day, times, rules.day_slots(day, times, zone)))
+    start = min(p[4][0].window_start for p in plan)
+    end = max(p[4][-1].window_end for p in plan)
+    taken: dict[int, list[datetime]] = {}
+    for r in await TemperatureReading.select(TemperatureReading.location, TemperatureReading.taken_at).where(
+        (TemperatureReading.source == "manual")
+        & (TemperatureReading.taken_at >= start)
+        & (TemperatureReading.taken_at < end)
+    ):
+        taken.setdefault(int(r["location"]), []).append(r["taken_at"])
+    days = sorted({p[2] for p in plan})
+    closed = {
+        (int(r["site"]), r["day"])
+        for r in await ClosedDay.select(ClosedDay.site, ClosedDay.day).where(ClosedDay.day.is_in(days))
+    }
+    found: list[tuple[int, SlotRead]] = []
+    for f, zone, day, times, _slots in plan:
+        site_id = int(f["site"])
+        minutes = f["grace_minutes"]
+        grace = rules.DEFAULT_GRACE if minutes is None else timedelta(minutes=int(minutes))
+        shut = [day] if (site_id, day) in closed else []
+        states = rules.schedule([day], times, zone, taken.get(int(f["id"]), []), now, grace, shut)
+        found.extend(
+            (
+                site_id,
+                SlotRead(
+                    location_id=int(f["id"]),
+                    location_name=f["name"],
+                    day=s.slot.day,
+                    time=s.slot.at.strftime("%H:%M"),
+                    due_at=s.slot.due_at,
+                    overdue_at=s.slot.due_at + grace,
+                    status=s.status,
+                ),
+            )
+            for s in states
+            if s.status is rules.SlotStatus.OVERDUE
+        )
+    return found
