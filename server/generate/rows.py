@@ -456,6 +456,8 @@ class SiteRows:
             left = r.randrange(10, 80) if roll < 0.85 else r.randrange(1, 6) if roll < 0.95 else 0
             if expiry < base_day and r.random() < 0.9:
                 left = 0  # most expired stock was used or thrown out in time
+            if k % n_items % 25 == 3:  # one item in 25 runs low (one in 50 runs out): stock alerts
+                left = 0 if k % n_items % 50 == 3 else min(left, 1)
             place = (
                 self.fridges[k % len(self.fridges)]
                 if item[8] == "fridge"
@@ -675,9 +677,9 @@ class SiteRows:
                 )
             )
             load_id += 1
-        # Alerts-worthy: about one device in ten was used this morning and is still dirty.
+        # Alerts-worthy: the first device and about one in ten more were used this morning, still dirty.
         for dev in range(n_dev):
-            if r.random() < 0.1:
+            if dev == 0 or r.random() < 0.1:
                 at = self.base - timedelta(hours=6 + r.random() * 6)
                 if status[dev] == "stored":
                     use(dev, at - timedelta(minutes=30))
