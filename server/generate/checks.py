@@ -30,7 +30,7 @@ def rows_digest(scale_name: str, seed: int, base: datetime, *, sites: int | None
     scale = SCALES[scale_name].with_sites(sites)
     out: dict[str, list[int]] = {}
     for si in range(scale.sites):
-        for table, rows in site_rows(scale, seed, si, base, password_hash="-"):
+        for table, rows in site_rows(scale, seed, si, base, "-"):
             acc = out.setdefault(table, [0, 0, 0])
             col = COLUMNS[table].index(MEASURE[table]) if table in MEASURE else None
             acc[0] += len(rows)
