@@ -257,16 +257,18 @@ WHERE h.discarded_at IS NULL AND h.expires_on < {}
 async def _sterilization_log(now: datetime) -> list[Found]:
     """Today's gaps in each site's sterilization log (no BI, no Bowie-Dick, unreleased loads,
     unread BIs), as the reprocessing review computes them for the site's local day."""
-    from server.core.tables import Site
-    from server.reprocessing.review import missing
-    from server.reprocessing.sterilizers import local_day
+    from zoneinfo import ZoneInfo
 
+    from server.core.tables import Site
+    from server.reprocessing.review import missing_many
+
+    sites = await Site.select(Site.id, Site.timezone).where(Site.active == True)  # noqa: E712
+    days = {int(s["id"]): now.astimezone(ZoneInfo(s["timezone"])).date() for s in sites}
     severities = {"no_bi": "warning", "no_bowie_dick": "warning", "bi_unread": "warning"}
     found = []
-    for site in await Site.select(Site.id).where(Site.active == True):  # noqa: E712
-        site_id = int(site["id"])
-        day = await local_day(site_id, now)
-        for item in (await missing(site_id, day)).items:
+    for site_id, gaps in (await missing_many(days)).items() if days else ():
+        day = gaps.day
+        for item in gaps.items:
             what = (
                 f"load:{item.load_id}"
                 if item.load_id
