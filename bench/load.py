@@ -94,6 +94,24 @@ class Service:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
 
+    def clients_of(self, pid: int) -> int:
+        """How many client connections a worker holds open (from /proc: its sockets that are
+        established connections on the service's port)."""
+        inodes = set()
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = str(fd.readlink())
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        count = 0
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            cols = line.split()
+            if int(cols[1].rsplit(":", 1)[1], 16) == self.port and cols[3] == "01" and cols[9] in inodes:
+                count += 1
+        return count
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

@@ -38,7 +38,7 @@ def _run(coro_fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             finally:
                 await close_pool()
 
-        from server.errors import DomainError
+        from server.errors import DomainError, storage_fault
 
         try:
             return asyncio.run(main())
@@ -48,6 +48,11 @@ def _run(coro_fn: Callable[..., Awaitable[T]]) -> Callable[..., T]:
             raise  # the reader of our output went away (e.g. `| head`): not a database problem
         except OSError as exc:
             raise click.ClickException(f"cannot reach the database: {exc}") from None
+        except Exception as exc:
+            fault = storage_fault(exc)  # read-only or full disk, the database going away
+            if fault is None:
+                raise
+            raise click.ClickException(f"{fault.detail} ({exc})") from None
         finally:
             del settings
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -87,6 +89,92 @@ class TooManyRequests(DomainError):
     status = 429
     code = "too_many_attempts"
     title = "Too many attempts"
+
+
+class StorageUnavailable(DomainError):
+    """The database cannot be reached or written: an outage or a full or read-only disk, not a bug.
+
+    Whatever was being written was rolled back with its transaction, so the client keeps the write
+    and sends it again with the same Idempotency-Key (the web client's outbox retries any 5xx).
+    """
+
+    status = 503
+    code = "database_unavailable"
+    title = "The database cannot be reached"
+
+
+_UNREACHABLE = "The service cannot reach its database right now, so nothing was saved. Try again in a minute."
+_READ_ONLY = (
+    "The database is read-only, so nothing was saved. Ask whoever runs the server to make the "
+    "database file writable, then try again."
+)
+_FULL = (
+    "The server's disk is full, so nothing was saved. Ask whoever runs the server to free some "
+    "space, then try again."
+)
+_IO = (
+    "The server could not write to its disk, so nothing was saved. Ask whoever runs the server to "
+    "check the disk, then try again."
+)
+
+
+def _storage_fault(exc: BaseException) -> StorageUnavailable | None:
+    if isinstance(exc, sqlite3.Error):
+        name = getattr(exc, "sqlite_errorname", "")
+        if name.startswith("SQLITE_READONLY"):
+            return StorageUnavailable(_READ_ONLY, code="database_read_only")
+        if name == "SQLITE_FULL":
+            error = StorageUnavailable(_FULL, code="storage_full")
+            error.status = 507
+            return error
+        if name.startswith("SQLITE_IOERR"):
+            return StorageUnavailable(_IO, code="storage_error")
+        if name.startswith("SQLITE_CANTOPEN"):
+            return StorageUnavailable(_UNREACHABLE)
+        return None
+    if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+        return StorageUnavailable(_READ_ONLY, code="database_read_only")
+    if isinstance(exc, asyncpg.DiskFullError):
+        error = StorageUnavailable(_FULL, code="storage_full")
+        error.status = 507
+        return error
+    if isinstance(
+        exc,
+        asyncpg.PostgresConnectionError  # the connection broke (class 08)
+        | asyncpg.CannotConnectNowError  # starting up or shutting down
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError
+        | asyncpg.TooManyConnectionsError,
+    ):
+        return StorageUnavailable(_UNREACHABLE)
+    if isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc) and "closed" in str(exc):
+        return StorageUnavailable(_UNREACHABLE)
+    if isinstance(exc, OSError | TimeoutError) and _raised_by_driver(exc):
+        return StorageUnavailable(_UNREACHABLE)  # connection refused, reset, timed out
+    return None
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/asyncpg/" in tb.tb_frame.f_code.co_filename:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def storage_fault(exc: BaseException) -> StorageUnavailable | None:
+    """The clear error for a database fault, looking through the exceptions it was raised from
+    (a failed rollback after a failed statement hides the first one); None for anything else."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        fault = _storage_fault(current)
+        if fault is not None:
+            return fault
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def problem(
@@ -178,6 +266,19 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    fault = storage_fault(exc)
+    if fault is not None:
+        log.error(
+            "%s on %s %s: %s: %s", fault.code, request.method, request.url.path, type(exc).__name__, exc
+        )
+        return problem(
+            fault.status,
+            fault.code,
+            fault.title,
+            fault.detail,
+            instance=request.url.path,
+            headers={"Retry-After": "10"},
+        )
     # The trace goes to the log, never to the client.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -204,5 +305,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "RuleViolation",
+    "StorageUnavailable",
     "TooManyRequests",
+    "storage_fault",
 ]

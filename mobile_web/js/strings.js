@@ -146,6 +146,10 @@ export const STRINGS = {
     "problem.idempotency_key_reused": "This change clashed with another one. Discard it and try again.",
     "problem.internal_error": "Something went wrong on the server. Nothing was saved; try again.",
     "problem.network": "No connection.",
+    "problem.database_unavailable": "The server cannot reach its database. Nothing was saved yet; it will be sent again.",
+    "problem.database_read_only": "The server cannot save anything (read-only database). Tell whoever runs the server.",
+    "problem.storage_full": "The server's disk is full. Nothing was saved yet; tell whoever runs the server.",
+    "problem.storage_error": "The server could not write to its disk. Nothing was saved yet; tell whoever runs the server.",
   },
   fr: {
     "app.skip": "Aller au contenu",
@@ -292,5 +296,9 @@ export const STRINGS = {
     "problem.idempotency_key_reused": "Cette modification entre en conflit avec une autre. Abandonnez-la et réessayez.",
     "problem.internal_error": "Un problème est survenu sur le serveur. Rien n'a été enregistré; réessayez.",
     "problem.network": "Pas de connexion.",
+    "problem.database_unavailable": "Le serveur n'arrive pas à joindre sa base de données. Rien n'est encore enregistré; ce sera renvoyé.",
+    "problem.database_read_only": "Le serveur ne peut rien enregistrer (base de données en lecture seule). Prévenez le responsable du serveur.",
+    "problem.storage_full": "Le disque du serveur est plein. Rien n'est encore enregistré; prévenez le responsable du serveur.",
+    "problem.storage_error": "Le serveur n'a pas pu écrire sur son disque. Rien n'est encore enregistré; prévenez le responsable du serveur.",
   },
 };

@@ -213,9 +213,14 @@ async def _record(
 ) -> MovementResult:
     group = uuid.uuid4()
     levels: dict[str, int] = {}
-    done = [
-        await _apply(site_id, m, actor=principal.actor, group=group, now=now, after=levels) for m in moves
-    ]
+    # Level rows are locked in one order (lot, place), whatever the direction: two transfers of a
+    # lot in opposite directions would otherwise each hold one row and wait for the other (deadlock).
+    order = sorted(range(len(moves)), key=lambda i: (moves[i].lot_id, moves[i].location_id))
+    applied = {
+        i: await _apply(site_id, moves[i], actor=principal.actor, group=group, now=now, after=levels)
+        for i in order
+    }
+    done = [applied[i] for i in range(len(moves))]
     lot = await _refresh_depleted(lot, levels)
     slot = await audit.reserve(site_id)
     if usable_only:
