@@ -184,7 +184,9 @@ async def test_a_critical_set_through_every_step_to_a_visit_and_back(as_: As) ->
         "use",
     ]
     insp = await as_("insp")
-    records = (await insp.get(f"{base}/steps", params={"device_id": device["id"], "step": "clean"})).json()["steps"]
+    records = (await insp.get(f"{base}/steps", params={"device_id": device["id"], "step": "clean"})).json()[
+        "steps"
+    ]
     assert [(r["step"], r["method"], r["actor_name"]) for r in records] == [("clean", "ultrasonic", "Asst")]
     day = {"from_date": load["day"], "to_date": load["day"]}
     today = (await insp.get(f"{base}/steps", params=day)).json()["steps"]

@@ -21,6 +21,7 @@ from server.reprocessing.rules import (
     SterilizerKind,
     bi_required,
     bowie_dick_missing,
+    corrected_status,
     failures,
     hld_problems,
     load_status,
@@ -207,6 +208,59 @@ def test_load_rules(over: dict[str, object], codes: list[str], status: LoadStatu
     assert [p.code for p in release_problems(facts)] == codes
     assert load_status(facts) is status
     assert failures(facts) == opened
+
+
+# Corrected results: (status before, corrected facts, purpose) -> status after, or the refusal's code.
+CORRECTION_TABLE = [
+    (LoadStatus.OPEN, {}, "load", LoadStatus.OPEN),
+    (LoadStatus.OPEN, {"internal_ci": "fail"}, "load", LoadStatus.FAILED),
+    (
+        LoadStatus.HELD,
+        {"bi_required": True, "implant": True, "bi_result": BiResult.NEGATIVE},
+        "load",
+        LoadStatus.OPEN,
+    ),
+    (LoadStatus.RELEASED, {}, "load", LoadStatus.RELEASED),
+    (LoadStatus.RELEASED, {"bi_required": True, "bi_result": BiResult.POSITIVE}, "load", LoadStatus.FAILED),
+    (LoadStatus.RELEASED, {"physical_met": False}, "load", LoadStatus.FAILED),
+    # Released, but these values could not have been: refused, not silently re-held.
+    (
+        LoadStatus.RELEASED,
+        {"bi_required": True, "implant": True, "bi_result": BiResult.PENDING},
+        "load",
+        "correction_unreleasable",
+    ),
+    # A correction never un-fails a failed load.
+    (LoadStatus.FAILED, {}, "load", LoadStatus.FAILED),
+    (LoadStatus.FAILED, {"bi_required": True, "bi_result": BiResult.NEGATIVE}, "load", LoadStatus.FAILED),
+    # BI test cycles stay tests: passed on a negative BI, failed on a positive one, never released.
+    (
+        LoadStatus.TEST_PASSED,
+        {"bi_required": True, "bi_result": BiResult.POSITIVE},
+        "bi_test",
+        LoadStatus.FAILED,
+    ),
+    (
+        LoadStatus.OPEN,
+        {"bi_required": True, "bi_result": BiResult.NEGATIVE},
+        "bi_test",
+        LoadStatus.TEST_PASSED,
+    ),
+    (
+        LoadStatus.TEST_PASSED,
+        {"bi_required": True, "bi_result": BiResult.PENDING},
+        "bi_test",
+        LoadStatus.OPEN,
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "over", "purpose", "after"), CORRECTION_TABLE)
+def test_corrected_results_run_the_load_rules_again(
+    before: LoadStatus, over: dict[str, object], purpose: str, after: LoadStatus | str
+) -> None:
+    out = corrected_status(before, _facts(**over), purpose=purpose)
+    assert (out if isinstance(out, LoadStatus) else out.code) == after
 
 
 def test_a_site_may_hold_every_bi_load_until_it_reads() -> None:
