@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .DEFAULT_GOAL := help
 # Lint, then SQLite, then PostgreSQL, in that order, even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock bench-labels
+.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock bench-labels bench-region
 
 help: ## List the targets
 	@echo "clinitrack: make <target>"
@@ -73,6 +73,9 @@ bench-stock: install-test ## Scan + use over HTTP at 1/10/50 clients vs the raw 
 
 bench-labels: $(RUNTIME_STAMP) ## Render 1,000 labels on Avery 5160 PDF (and roll PDF, ZPL): time and peak memory
 	$(BIN)/python -m bench.labels
+
+bench-region: install-test ## Issue 11's table against the region set (clinitrack demo generate --scale region first)
+	$(BIN)/python bench/region.py
 
 $(NPM_STAMP): mobile_web/package.json mobile_web/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
