@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import expect
 
@@ -245,7 +246,7 @@ async def test_manager_adds_a_plan_and_an_assistant_asks_for_a_terminal_clean(
     asked = await CleaningRequest.select(CleaningRequest.note, CleaningRequest.requested_by)
     assert [(r["note"], r["requested_by"][:5]) for r in asked] == [("Droplet precautions ended", "user:")]
     tasks = await service.tasks(c["site"], now=utcnow())
-    assert [(t.kind, t.state) for t in tasks] == [("terminal", "due")]
+    assert [t.state for t in tasks if t.kind == "terminal"] == ["due"]
 
 
 async def test_an_assistant_corrects_their_own_log_and_the_inspector_sees_both_linked(
@@ -284,6 +285,8 @@ async def test_an_assistant_corrects_their_own_log_and_the_inspector_sees_both_l
     rows = form.locator(".clean-item")
     await expect(rows).to_have_count(len(daily.items))
     await expect(rows.nth(4)).to_have_attribute("data-answer", "done")  # filled in as logged
+    wall = original.ended_at.astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m-%dT%H:%M")
+    await expect(form.locator("input[name=ended_at]")).to_have_value(wall)  # the clinic's clock
     await rows.nth(4).locator(".clean-skip").click()
     await rows.nth(4).locator("input").fill("Sink out of order")
     await form.get_by_role("button", name="Save the correction").click()
@@ -300,6 +303,8 @@ async def test_an_assistant_corrects_their_own_log_and_the_inspector_sees_both_l
     assert [(r["items_skipped"], r["reason"]) for r in fixed] == [
         (1, "The sink was not cleaned: out of order")
     ]
+    # The times, shown and read back at the site's wall clock (this browser runs in UTC), are unchanged.
+    assert fixed[0]["ended_at"] == original.ended_at.replace(second=0, microsecond=0)
     await page.wait_for_url(f"**/#/cleaning-log?id={fixed[0]['id']}")
     await expect(page.locator("#clean-log-detail .clean-correction")).to_contain_text(
         f"Correction of record #{original.id}: The sink was not cleaned"

@@ -5,17 +5,31 @@ import { get } from "/js/api.js";
 import "/js/cleaning-strings.js";
 import { formatDateTime, t } from "/js/i18n.js";
 import { api, hashParams, isManager, outcomeNotice, sendWrite } from "/js/stock-actions.js";
-import { role, state } from "/js/state.js";
+import { role, site, state } from "/js/state.js";
 import { confirmDialog, field, h, screen } from "/js/ui.js";
 import { itemRow } from "/js/views/cleaning.js";
 
 let carried = null;
 
-/** A moment as a datetime-local value on this phone's clock ("2026-06-10T17:40"). */
+// Times are typed as the clinic's wall clock (the site's time zone), whatever the phone's zone.
+function wallClock(ms, zone) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}`;
+}
+
+/** A moment as a datetime-local value at the site ("2026-06-10T17:40"). */
 function localInput(iso) {
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  return wallClock(Date.parse(iso), site()?.timezone);
+}
+
+/** A datetime-local value read at the site, as an ISO instant (DST: the offset is found, then checked). */
+function fromLocalInput(value) {
+  const asUtc = (text) => Date.parse(`${text}:00Z`);
+  const guess = asUtc(value.slice(0, 16));
+  let at = guess - (asUtc(wallClock(guess, site()?.timezone)) - guess);
+  at = guess - (asUtc(wallClock(at, site()?.timezone)) - at);
+  return new Date(at).toISOString();
 }
 
 export function mayCorrect(log) {
@@ -54,7 +68,7 @@ function correctionForm(log, go) {
   const answers = log.items.map(() => null);
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
   const update = () => { error.hidden = true; };
-  const reason = h("textarea", { name: "reason", rows: 2, maxlength: 500, required: true });
+  const reason = h("textarea", { name: "reason", rows: 2, maxlength: 500, required: true, oninput: update });
   const started = h("input", { name: "started_at", type: "datetime-local", value: localInput(log.started_at), required: true });
   const ended = h("input", { name: "ended_at", type: "datetime-local", value: localInput(log.ended_at), required: true });
   const product = h("input", { name: "product", maxlength: 200, value: log.product, autocomplete: "off" });
@@ -81,8 +95,8 @@ function correctionForm(log, go) {
     if (!started.value || !ended.value) return fail(t("clean.correct_need_times"), started);
     if (!await confirmDialog(t("clean.correct_confirm"))) return undefined;
     submit.disabled = true;
-    const body = { reason: reason.value.trim(), started_at: new Date(started.value).toISOString(),
-      ended_at: new Date(ended.value).toISOString(), items: answers, product: product.value.trim(), din: din.value.trim(),
+    const body = { reason: reason.value.trim(), started_at: fromLocalInput(started.value),
+      ended_at: fromLocalInput(ended.value), items: answers, product: product.value.trim(), din: din.value.trim(),
       visit_code: visit.value.trim(), note: note.value.trim() };
     const outcome = await sendWrite({ method: "POST", url: api(`/cleaning/logs/${log.id}/correct`), body,
       label: `${t("clean.correct")}: ${log.room_name} – ${log.plan_name}` });
