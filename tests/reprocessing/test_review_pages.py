@@ -39,7 +39,8 @@ async def _loads(
                 operator_initials="AB",
             )
         )
-    await Load.insert(*rows)
+    for i in range(0, len(rows), 500):  # asyncpg takes at most 32,767 arguments a statement
+        await Load.insert(*rows[i : i + 500])
 
 
 async def _all(s: Any, url: str, key: str, **params: Any) -> tuple[list[dict[str, Any]], int]:
