@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,9 +83,23 @@ async def _keep_session(_: Any) -> None:
     dedicated connection instead."""
 
 
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs a full traceback each time it fails to reconnect while the database is
+    down (every few seconds): keep its one line and the reason; the outage is not a bug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()}: {record.exc_info[1]!r}"
+            record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
 async def start_pool(max_size: int) -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
+        pool_log = logging.getLogger("asyncpg.pool")
+        if not any(isinstance(f, _OneLine) for f in pool_log.filters):
+            pool_log.addFilter(_OneLine())
         await db.start_connection_pool(min_size=1, max_size=max_size, reset=_keep_session)
 
 
