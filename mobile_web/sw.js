@@ -18,7 +18,7 @@ const SHELL = [
   "/css/coldchain.css", "/js/coldchain-strings.js", "/js/views/fridge.js", "/js/views/incidents.js",
   "/css/alerts.css", "/js/alerts-strings.js", "/js/alerts-bell.js", "/js/views/alerts.js", "/js/alerts-mail.js",
   "/js/reprocessing-strings.js", "/js/views/reprocessing.js", "/js/views/loads.js",
-  "/js/views/sterilization.js", "/js/views/equipment.js",
+  "/js/views/sterilization.js", "/js/views/equipment.js", "/js/views/rp-records.js",
   "/css/reorder.css", "/js/reorder-strings.js", "/js/views/reorder.js",
 ];
 

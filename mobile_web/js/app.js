@@ -39,6 +39,7 @@ const VIEWS = {
   loads: () => import("/js/views/loads.js"),
   reorder: () => import("/js/views/reorder.js"),
   sterilization: () => import("/js/views/sterilization.js"),
+  "rp-records": () => import("/js/views/rp-records.js"),
   equipment: () => import("/js/views/equipment.js"),
 };
 
@@ -51,7 +52,7 @@ const TABS = {
 };
 const ICONS = { scan: "▦", stock: "▥", tasks: "✓", dashboard: "▤", logs: "☰", places: "⌂", admin: "⚙", account: "●" };
 // Screens reached from a tab keep that tab lit.
-const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", "cleaning-log": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", equipment: "dashboard", coldchain: "dashboard", incidents: "dashboard" };
+const TAB_OF = { alerts: "", lot: "stock", count: "stock", recall: "stock", labels: "places", cleaning: "scan", "cleaning-plan": "scan", "cleaning-records": "logs", "cleaning-log": "logs", fridge: "scan", reprocessing: "scan", loads: "scan", sterilization: "logs", "rp-records": "logs", equipment: "dashboard", coldchain: "dashboard", incidents: "dashboard" };
 
 export function home() {
   return TABS[role()]?.[0] ?? "account";

@@ -111,8 +111,9 @@ export async function render(view) {
   const packCode = hashParams().get("pack") || "";
 
   async function draw(carried = []) {
-    const [sterilizers, open, held] = await Promise.all([get(api("/reprocessing/sterilizers")),
-      get(api("/reprocessing/loads?status=open")), get(api("/reprocessing/loads?status=held"))]);
+    // Unfinished loads are few (a day's or two's): one page of each is all of them.
+    const [sterilizers, { loads: open }, { loads: held }] = await Promise.all([get(api("/reprocessing/sterilizers")),
+      get(api("/reprocessing/loads?status=open&limit=500")), get(api("/reprocessing/loads?status=held&limit=500"))]);
     const notices = h("div", { id: "rp-notices", "aria-live": "polite" }, ...carried);
 
     async function send(path, body, source) {

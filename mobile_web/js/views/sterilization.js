@@ -17,6 +17,73 @@ function isoDay(date) {
   }
 }
 
+const yn = (v) => (v === null ? "—" : v ? t("rp.yes") : t("rp.no"));
+
+/** One load of the log: its indicators, the corrections of its results (before → after, why, shown on
+ * demand) and, for a manager, the form to correct them (the load rules run again on the server). */
+function loadRow(l, rerender) {
+  const item = h("li", { class: "list-item rp-log-load", dataset: { id: l.id, status: l.status } },
+    h("div", { class: "row-between" }, h("strong", {}, t("rp.load_title", { n: l.load_number, sterilizer: l.sterilizer_name })),
+      h("span", { class: l.status === "failed" ? "badge badge-alert" : "badge" }, t(`rp.load.${l.status}`))),
+    h("span", { class: "muted" }, `${formatDateTime(l.started_at)} · ${l.cycle_type} · ${l.purpose === "bi_test" ? t("rp.bi_test_short")
+      : t("rp.packs", { n: l.pack_count })}`),
+    h("span", {}, t("rp.indicators", { met: yn(l.physical_met), ext: l.external_ci || "—", int: l.internal_ci || "—",
+      bi: l.bi_result || "—" })));
+  if (l.corrections) {
+    const list = h("ul", { class: "rp-corrections" });
+    const box = h("details", { class: "rp-corrected" }, h("summary", {}, t("rp.corrected", { n: l.corrections })), list);
+    box.addEventListener("toggle", async () => {
+      if (!box.open || list.childElementCount) return;
+      const detail = await get(api(`/reprocessing/loads/${l.id}`));
+      list.append(...detail.corrections.map((c) => h("li", {},
+        h("span", { class: "muted" }, `${formatDateTime(c.at)} · ${c.actor_name}`),
+        h("span", {}, Object.keys(c.after).filter((k) => c.before[k] !== c.after[k])
+          .map((k) => `${t(`rp.field.${k}`)}: ${show(c.before[k])} → ${show(c.after[k])}`).join("; ")),
+        h("span", {}, t("rp.reason_was", { reason: c.reason })))));
+    });
+    item.append(box);
+  }
+  if (isManager() && l.physical_met !== null) item.append(correctForm(l, rerender));
+  return item;
+}
+
+function show(value) {
+  if (value === true) return t("rp.yes");
+  if (value === false) return t("rp.no");
+  return value || "—";
+}
+
+function correctForm(l, rerender) {
+  const choose = (name, options, selected) => h("select", { name },
+    ...options.map(([value, label]) => h("option", { value, selected: value === selected }, label)));
+  const passFail = [["pass", t("rp.ci.pass")], ["fail", t("rp.ci.fail")]];
+  const met = choose("physical_met", [["yes", t("rp.yes")], ["no", t("rp.no")]], l.physical_met ? "yes" : "no");
+  const ext = choose("external_ci", passFail, l.external_ci);
+  const int = choose("internal_ci", passFail, l.internal_ci);
+  const lot = h("input", { name: "bi_lot", maxlength: 40, autocomplete: "off", value: l.bi_lot });
+  const bi = choose("bi_result", [["", "—"], ["pending", t("rp.bi.pending")], ["negative", t("rp.bi.negative")],
+    ["positive", t("rp.bi.positive")]], l.bi_result);
+  const reason = h("textarea", { name: "reason", rows: 2, maxlength: 1000, required: true, minlength: 3 });
+  const notices = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("rp.correct_save"));
+  const form = h("form", { class: "stack rp-correct-load" }, h("p", { class: "muted" }, t("rp.correct_help")),
+    field(t("rp.physical"), met), field(t("rp.external_ci"), ext), field(t("rp.internal_ci"), int),
+    field(t("rp.bi_lot"), lot), field(t("rp.bi_read"), bi), field(t("rp.reason"), reason), button, notices);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    const body = { physical_met: met.value === "yes", external_ci: ext.value, internal_ci: int.value,
+      bi_lot: lot.value.trim(), reason: reason.value.trim() };
+    if (bi.value) body.bi_result = bi.value;
+    const outcome = await sendWrite({ method: "POST", url: api(`/reprocessing/loads/${l.id}/correct`), body,
+      label: t("rp.records") });
+    notices.replaceChildren(outcomeNotice(outcome, t("rp.saved")));
+    if (outcome.status === "rejected") button.disabled = false;
+    else if (outcome.status === "sent") rerender?.();
+  });
+  return h("details", { class: "rp-correct" }, h("summary", {}, t("rp.correct_results")), form);
+}
+
 /** A manager's steps on an open failure: the call to the public health unit, then the written report. */
 function failureActions(f) {
   const notices = h("div", { "aria-live": "polite" });
@@ -79,16 +146,19 @@ export async function render(view, { rerender } = {}) {
       h("strong", {}, m.sterilizer_name), h("span", {}, m.message))))
     : h("p", { class: "notice notice-ok", id: "rp-missing-none" }, t("rp.nothing_missing"));
 
-  const rows = loads.length
-    ? h("ul", { class: "list", id: "rp-log" }, ...loads.map((l) => h("li", { class: "list-item", dataset: { status: l.status } },
-      h("div", { class: "row-between" }, h("strong", {}, t("rp.load_title", { n: l.load_number, sterilizer: l.sterilizer_name })),
-        h("span", { class: l.status === "failed" ? "badge badge-alert" : "badge" }, t(`rp.load.${l.status}`))),
-      h("span", { class: "muted" }, `${formatDateTime(l.started_at)} · ${l.cycle_type} · ${t("rp.packs", { n: l.pack_count })}`),
-      h("span", {}, t("rp.indicators", {
-        met: l.physical_met === null ? "—" : l.physical_met ? t("rp.yes") : t("rp.no"),
-        ext: l.external_ci || "—", int: l.internal_ci || "—", bi: l.bi_result || "—",
-      })))))
-    : h("p", { class: "empty" }, t("rp.no_log"));
+  const rows = h("ul", { class: "list", id: "rp-log" });
+  const more = h("button", { type: "button", class: "btn btn-block", id: "rp-more", hidden: true }, t("rp.more"));
+  function addLoads(page) {
+    rows.append(...page.loads.map((l) => loadRow(l, rerender)));
+    more.hidden = !page.next_cursor;
+    more.onclick = async () => {
+      more.disabled = true;
+      addLoads(await get(api(`/reprocessing/loads?${query}&cursor=${encodeURIComponent(page.next_cursor)}`)));
+      more.disabled = false;
+    };
+  }
+  addLoads(loads);
+  const logList = loads.loads.length ? h("div", {}, rows, more) : h("p", { class: "empty" }, t("rp.no_log"));
 
   const failureList = failures.length
     ? h("ul", { class: "list", id: "rp-failures" }, ...failures.map((f) => h("li", { class: "list-item" },
@@ -101,10 +171,11 @@ export async function render(view, { rerender } = {}) {
 
   view.replaceChildren(screen(t("rp.records"), filter,
     h("h2", {}, t("rp.missing_today")), gaps,
+    h("a", { href: "#/rp-records", class: "btn btn-block btn-link", id: "open-rp-records" }, t("rp.other_records")),
     h("h2", {}, t("rp.log")),
     h("div", { class: "row-between" },
       h("a", { class: "btn btn-small", id: "rp-csv", href: api(`/reprocessing/loads/export.csv?${query}`) }, "CSV"),
       h("a", { class: "btn btn-small", id: "rp-pdf", target: "_blank", rel: "noopener", href: api(`/reprocessing/loads/export.pdf?${query}`) }, "PDF")),
-    rows, h("h2", {}, t("rp.failures")), failureList));
+    logList, h("h2", {}, t("rp.failures")), failureList));
   return {};
 }
