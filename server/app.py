@@ -26,6 +26,7 @@ from server.errors import EXCEPTION_HANDLERS
 from server.health import HealthController
 from server.http import DEPENDENCIES
 from server.labels.routes import ROUTES as LABEL_ROUTES
+from server.openapi import document_problems
 from server.purchasing.routes import ROUTES as PURCHASING_ROUTES
 from server.reprocessing.routes import ROUTES as REPROCESSING_ROUTES
 from server.scans.routes import ROUTES as SCAN_ROUTES
@@ -142,4 +143,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     app.state.settings = settings
     check_every_route_declares_access(app)
+    document_problems(app)
     return app
