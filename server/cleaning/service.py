@@ -27,7 +27,7 @@ from server.cleaning.tables import CleaningLog, CleaningLogItem, CleaningPlanVer
 from server.core import audit
 from server.core.auth import Principal
 from server.core.service import site_zone
-from server.db import write_transaction
+from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -336,9 +336,12 @@ async def correct(
             fields=[{"field": "reason", "message": "Give the reason for the correction."}],
         )
     async with write_transaction():
-        original = await (
-            CleaningLog.select().where((CleaningLog.id == log_id) & (CleaningLog.site == site_id)).first()
-        )
+        query = CleaningLog.select().where((CleaningLog.id == log_id) & (CleaningLog.site == site_id))
+        if not is_sqlite():
+            # Two corrections racing for one log queue here; the second then sees the first (409).
+            # NO KEY UPDATE leaves the correction's own foreign key to this row free.
+            query = query.lock_rows("NO KEY UPDATE")
+        original = await query.first()
         if original is None:
             raise NotFound("This cleaning log does not exist at this site.", code="log_not_found")
         if not rules.may_correct(principal.role_at(site_id), principal.actor, original["actor"]):

@@ -225,3 +225,25 @@ async def test_exports_show_both_entries_linked(client: Client) -> None:
     text = _pdf_text(pdf.content)
     assert f"CORRECTED by #{fixed['id']}" in text
     assert f"Correction of #{log['id']}: Chairs were not wiped" in text
+
+
+async def test_two_corrections_racing_for_one_log_record_one(client: Client) -> None:
+    import asyncio
+
+    from server.errors import Conflict
+
+    c, plan, log = await _logged(client)
+    fix = LogCorrection(
+        reason="Wrong answers",
+        started_at=datetime.fromisoformat(log["started_at"]),
+        ended_at=datetime.fromisoformat(log["ended_at"]),
+        items=[ItemIn(position=i, done=True) for i in range(len(plan["items"]))],
+    )
+    results = await asyncio.gather(
+        *[service.correct(SYSTEM, c["site"], log["id"], fix, now=utcnow()) for _ in range(3)],
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
+    assert await CleaningLog.count().where(CleaningLog.corrects == log["id"]) == 1
+    assert await AuditEvent.count().where(AuditEvent.action == "cleaning.correction") == 1
