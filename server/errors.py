@@ -103,41 +103,60 @@ class StorageUnavailable(DomainError):
     title = "The database cannot be reached"
 
 
-_UNREACHABLE = "The service cannot reach its database right now, so nothing was saved. Try again in a minute."
-_READ_ONLY = (
-    "The database is read-only, so nothing was saved. Ask whoever runs the server to make the "
-    "database file writable, then try again."
-)
-_FULL = (
-    "The server's disk is full, so nothing was saved. Ask whoever runs the server to free some "
-    "space, then try again."
-)
-_IO = (
-    "The server could not write to its disk, so nothing was saved. Ask whoever runs the server to "
-    "check the disk, then try again."
-)
+def _fault(code: str, title: str, detail: str, status: int = 503) -> StorageUnavailable:
+    error = StorageUnavailable(detail, code=code)
+    error.title, error.status = title, status
+    return error
+
+
+def _unreachable() -> StorageUnavailable:
+    return _fault(
+        "database_unavailable",
+        StorageUnavailable.title,
+        "The service cannot reach its database right now, so nothing was saved. Try again in a minute.",
+    )
+
+
+def _read_only() -> StorageUnavailable:
+    return _fault(
+        "database_read_only",
+        "The database is read-only",
+        "The database is read-only, so nothing was saved. Ask whoever runs the server to make the "
+        "database file writable (and its -wal and -shm files next to it), then try again.",
+    )
+
+
+def _full() -> StorageUnavailable:
+    return _fault(
+        "storage_full",
+        "The server's disk is full",
+        "The server's disk is full, so nothing was saved. Ask whoever runs the server to free some "
+        "space, then try again.",
+        status=507,
+    )
 
 
 def _storage_fault(exc: BaseException) -> StorageUnavailable | None:
     if isinstance(exc, sqlite3.Error):
         name = getattr(exc, "sqlite_errorname", "")
         if name.startswith("SQLITE_READONLY"):
-            return StorageUnavailable(_READ_ONLY, code="database_read_only")
+            return _read_only()
         if name == "SQLITE_FULL":
-            error = StorageUnavailable(_FULL, code="storage_full")
-            error.status = 507
-            return error
-        if name.startswith("SQLITE_IOERR"):
-            return StorageUnavailable(_IO, code="storage_error")
+            return _full()
+        if name.startswith("SQLITE_IOERR"):  # a write refused part-way: a full or failing disk
+            return _fault(
+                "storage_error",
+                "The server cannot write to its disk",
+                "The server could not write to its disk (full or failing), so nothing was saved. Ask "
+                "whoever runs the server to check the disk, then try again.",
+            )
         if name.startswith("SQLITE_CANTOPEN"):
-            return StorageUnavailable(_UNREACHABLE)
+            return _unreachable()
         return None
     if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
-        return StorageUnavailable(_READ_ONLY, code="database_read_only")
+        return _read_only()
     if isinstance(exc, asyncpg.DiskFullError):
-        error = StorageUnavailable(_FULL, code="storage_full")
-        error.status = 507
-        return error
+        return _full()
     if isinstance(
         exc,
         asyncpg.PostgresConnectionError  # the connection broke (class 08)
@@ -146,11 +165,11 @@ def _storage_fault(exc: BaseException) -> StorageUnavailable | None:
         | asyncpg.CrashShutdownError
         | asyncpg.TooManyConnectionsError,
     ):
-        return StorageUnavailable(_UNREACHABLE)
+        return _unreachable()
     if isinstance(exc, asyncpg.InterfaceError) and "connection" in str(exc) and "closed" in str(exc):
-        return StorageUnavailable(_UNREACHABLE)
+        return _unreachable()
     if isinstance(exc, OSError | TimeoutError) and _raised_by_driver(exc):
-        return StorageUnavailable(_UNREACHABLE)  # connection refused, reset, timed out
+        return _unreachable()  # connection refused, reset, timed out
     return None
 
 
