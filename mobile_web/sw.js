@@ -19,7 +19,8 @@ const SHELL = [
   "/css/alerts.css", "/js/alerts-strings.js", "/js/alerts-bell.js", "/js/views/alerts.js", "/js/alerts-mail.js",
   "/js/reprocessing-strings.js", "/js/views/reprocessing.js", "/js/views/loads.js",
   "/js/views/sterilization.js", "/js/views/equipment.js", "/js/views/rp-records.js",
-  "/css/reorder.css", "/js/reorder-strings.js", "/js/views/reorder.js",
+  "/css/reorder.css", "/js/reorder-strings.js", "/js/views/reorder.js", "/js/reorder-dashboard.js",
+  "/js/reorder-charts.js", "/js/reorder-manage.js",
 ];
 
 // On the first install the page has just loaded most of these files, and the service sends them with a

@@ -3,14 +3,16 @@ order (assistants too), documents and reports (every role at the site, inspector
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, Parameter
 
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
+from server.errors import NotFound
 from server.http import Caller, IdempotencyKey, once
 from server.purchasing import dashboard, documents, phu, reports, service
 from server.purchasing.rules import OrderStatus
@@ -113,28 +115,31 @@ class ReorderController(Controller):
         return await dashboard.dashboard(site_id, now=utcnow())
 
     @get(
-        "/reports/wastage.csv",
+        "/reports/{report:str}",
         guards=[read_site],
-        summary="Wastage by month, reason and item (CSV)",
-        media_type="text/csv",
+        summary="A report as CSV or PDF",
+        description="wastage.csv|pdf (by local month, reason and item, with cost), expiry_loss.csv|pdf "
+        "(wasted as expired, and still on the shelf past expiry), usage.csv|pdf (by month and item, with "
+        "cost), valuation.csv|pdf (on hand now, per item). Values in CAD; a cost not known is left empty "
+        "(CSV) or 'unknown' (PDF) with the units it covers. `lang` sets the PDF's language.",
     )
-    async def wastage_csv(
-        self, site_id: PathId, from_date: FromDate = None, to_date: ToDate = None
-    ) -> Response[str]:
-        body = await reports.wastage_csv(site_id, from_date, to_date, now=utcnow())
-        return Response(body, media_type="text/csv", headers=_attachment(f"wastage-site-{site_id}.csv"))
-
-    @get(
-        "/reports/usage.csv",
-        guards=[read_site],
-        summary="Usage by month and item (CSV)",
-        media_type="text/csv",
-    )
-    async def usage_csv(
-        self, site_id: PathId, from_date: FromDate = None, to_date: ToDate = None
-    ) -> Response[str]:
-        body = await reports.usage_csv(site_id, from_date, to_date, now=utcnow())
-        return Response(body, media_type="text/csv", headers=_attachment(f"usage-site-{site_id}.csv"))
+    async def report(
+        self,
+        site_id: PathId,
+        report: Annotated[str, Parameter(max_length=40)],
+        from_date: FromDate = None,
+        to_date: ToDate = None,
+        lang: Annotated[Literal["en", "fr"], Parameter(description="The PDF's language.")] = "en",
+    ) -> Response[Any]:
+        name, _, ext = report.partition(".")
+        if ext not in ("csv", "pdf") or name not in reports.NAMES:
+            raise NotFound("There is no such report.", code="report_not_found")
+        built = await reports.build(name, site_id, from_date, to_date, now=utcnow())
+        filename = f"{name}-site-{site_id}.{ext}"
+        if ext == "csv":
+            return Response(reports.to_csv(built), media_type="text/csv", headers=_attachment(filename))
+        body = await asyncio.to_thread(reports.to_pdf, built, lang)
+        return Response(body, media_type="application/pdf", headers=_attachment(filename))
 
 
 class OrderController(Controller):
@@ -175,7 +180,11 @@ class OrderController(Controller):
     async def get_order(self, site_id: PathId, order_id: PathId) -> OrderRead:
         return await service.get_order(site_id, order_id)
 
-    @patch("/{order_id:int}/lines/{line_id:int}", guards=[manage_site], summary="Change a draft line's packs")
+    @patch(
+        "/{order_id:int}/lines/{line_id:int}",
+        guards=[manage_site],
+        summary="Change a draft line's packs or unit price",
+    )
     async def update_line(
         self,
         request: Request[Any, Any, Any],
@@ -192,6 +201,30 @@ class OrderController(Controller):
             principal,
             OrderRead,
             lambda: service.update_line(principal, site_id, order_id, line_id, data, now=utcnow()),
+        )
+
+    @post(
+        "/{order_id:int}/lines/{line_id:int}/remove",
+        guards=[manage_site],
+        summary="Take a line off a draft",
+        description="Not the last line: cancel the order instead.",
+        status_code=200,
+    )
+    async def remove_line(
+        self,
+        request: Request[Any, Any, Any],
+        principal: Caller,
+        site_id: PathId,
+        order_id: PathId,
+        line_id: PathId,
+        idempotency_key: IdempotencyKey,
+    ) -> OrderRead:
+        return await once(
+            request,
+            idempotency_key,
+            principal,
+            OrderRead,
+            lambda: service.remove_line(principal, site_id, order_id, line_id, now=utcnow()),
         )
 
     @post(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 # Ontario: keep no more than one month's supply of publicly funded vaccine (domain.md §3).
 USAGE_WEEKS = 8
@@ -158,3 +159,65 @@ def can_edit(status: OrderStatus) -> Refusal | None:
     if status is OrderStatus.DRAFT:
         return None
     return Refusal("order_not_draft", f"Only a draft order can be changed. This one is {status.value}.")
+
+
+# --- money -------------------------------------------------------------------------------------
+# Amounts are Decimal dollars (CAD). A cost that is not known stays None all the way to the
+# screen: adding it as zero would make a report look better than the stock is.
+
+CENT = Decimal("0.01")
+NBSP = "\u00a0"  # French groups thousands and sets the $ apart with a no-break space
+
+
+def money(value: object) -> Decimal | None:
+    """A stored or summed amount as Decimal (SQLite hands sums back as float, PostgreSQL as Decimal)."""
+    if value is None or value == "":
+        return None
+    return Decimal(str(value))
+
+
+def lot_unit_cost(
+    received_units: int, received_value: Decimal | None, unpriced_units: int, item_cost: Decimal | None
+) -> Decimal | None:
+    """What one unit of a lot cost: the order receipts' prices weighted by units, with the item's
+    catalog cost for units received without a price (or received outside an order); None when
+    neither is known."""
+    priced = received_units - unpriced_units
+    if priced > 0 and received_value is not None:
+        if unpriced_units == 0:
+            return received_value / priced
+        if item_cost is not None:
+            return (received_value + item_cost * unpriced_units) / received_units
+        return received_value / priced  # the priced part is the best evidence there is
+    return item_cost
+
+
+@dataclass
+class Valued:
+    """A sum of money with what could not be priced kept beside it."""
+
+    value: Decimal = Decimal(0)
+    unpriced_units: int = 0
+
+    def add(self, units: int, unit_cost: Decimal | None) -> None:
+        if unit_cost is None:
+            self.unpriced_units += units
+        else:
+            self.value += unit_cost * units
+
+    @property
+    def cents(self) -> Decimal:
+        return self.value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_cad(amount: Decimal | None, lang: str = "en") -> str:
+    """CAD as people read it: $1,234.56 in English, 1 234,56 $ in French; 'unknown' / 'inconnu'."""
+    if amount is None:
+        return "inconnu" if lang == "fr" else "unknown"
+    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    sign = "-" if cents < 0 else ""
+    whole, _, frac = f"{abs(cents):.2f}".partition(".")
+    groups = f"{int(whole):,}"
+    if lang == "fr":
+        return sign + groups.replace(",", NBSP) + "," + frac + NBSP + "$"
+    return f"{sign}${groups}.{frac}"

@@ -19,6 +19,7 @@ Note = Annotated[str, msgspec.Meta(max_length=1000)]
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 Scan = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 LotNumber = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Price = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]  # CAD per stock unit
 
 
 class SupplierIn(Request):
@@ -74,6 +75,7 @@ class DraftLineIn(Request):
     pack_qty: PackQty | None = None  # default: the item's largest GTIN pack
     supplier_id: Id | None = None  # default: the item's default supplier
     suggested_packs: Packs | None = None
+    unit_price: Price | None = None  # default: the item's unit cost in the catalog
 
 
 class DraftsIn(Request):
@@ -82,7 +84,8 @@ class DraftsIn(Request):
 
 
 class LineUpdate(Request):
-    packs: Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+    packs: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | None = None
+    unit_price: Price | None = None
 
 
 class SendIn(Request):
@@ -108,6 +111,7 @@ class ReceiptRead(Read):
     note: str
     actor: str
     at: datetime
+    unit_cost: float | None = None
 
 
 class LineRead(Read):
@@ -122,6 +126,8 @@ class LineRead(Read):
     closed: bool
     discrepancy: Discrepancy
     discrepancy_units: int
+    unit_price: float | None = None  # CAD per unit; None = not known
+    line_value: float | None = None  # ordered units x unit price
     receipts: list[ReceiptRead] = []
 
 
@@ -140,6 +146,7 @@ class OrderRead(Read):
     sent_at: datetime | None
     closed_at: datetime | None
     lines: list[LineRead]
+    value: float | None = None  # the lines' value in CAD; None when a line has no price
 
 
 class DraftsResult(Read):
@@ -180,6 +187,21 @@ class ExpiringRead(Read):
     days: int
     lots: int
     units: int
+    value: float | None = None  # CAD of the units with a known cost; None when none has one
+    unpriced_units: int = 0  # units whose cost is not known (not in value)
+
+
+class WasteCostRead(Read):
+    reason: str
+    units: int
+    value: float | None  # CAD; None when none of it has a known cost
+    unpriced_units: int
+
+
+class ComplianceRead(Read):
+    done: int  # up to date / complete
+    total: int
+    late: int  # overdue / incomplete
 
 
 class CountRead(Read):
@@ -188,7 +210,8 @@ class CountRead(Read):
 
 
 class DashboardRead(Read):
-    """The manager's numbers for one site. Quantities are units: the catalog has no prices yet."""
+    """The manager's numbers for one site. Money is CAD; a cost that is not known is None (unknown),
+    with the units it covers, never counted as zero."""
 
     low_stock: list[LowStockRead]
     expiring: list[ExpiringRead]  # usable lots expiring within 30, 60 and 90 days (cumulative)
@@ -196,3 +219,12 @@ class DashboardRead(Read):
     wastage_by_reason: list[CountRead]  # units wasted this month per reason
     open_orders: list[CountRead]  # per status: draft, sent, partly_received
     open_alerts: list[CountRead]  # unresolved alerts per rule (overdue counts, cleaning, expiry...)
+    currency: str = "CAD"
+    wastage_cost: list[WasteCostRead] = []  # this month, per reason
+    wastage_total: WasteCostRead | None = None
+    items_without_cost: int = 0  # active catalog items with no unit cost
+    active_items: int = 0
+    overdue_tasks: list[CountRead] = []  # cleaning (now), stock counts, temperature readings, ...
+    cleaning: ComplianceRead | None = None  # cleaning plans up to date now
+    reprocessing: ComplianceRead | None = None  # loads of the last 30 days released vs still open/held
+    sterilization_gaps_today: int = 0  # what today's sterilization log is missing

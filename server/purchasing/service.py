@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from server import sql
@@ -290,7 +291,30 @@ def _receipt(r: dict[str, Any]) -> ReceiptRead:
         note=r["note"],
         actor=r["actor"],
         at=r["at"],
+        unit_cost=_float(r.get("unit_cost")),
     )
+
+
+def _float(value: object) -> float | None:
+    amount = rules.money(value)
+    return None if amount is None else float(amount)
+
+
+def _price(value: float | None) -> Decimal | None:
+    """A price from JSON (a float) stored exactly to the hundredth of a cent."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
+def _line_value(ln: dict[str, Any]) -> Decimal | None:
+    price = rules.money(ln["unit_price"])
+    return None if price is None else (price * int(ln["packs"]) * int(ln["pack_qty"])).quantize(rules.CENT)
+
+
+def _order_value(lines: list[dict[str, Any]]) -> float | None:
+    values = [_line_value(ln) for ln in lines]
+    if not values or any(v is None for v in values):
+        return None
+    return float(sum(v for v in values if v is not None))
 
 
 async def _order_row(site_id: int, order_id: int, *, lock: bool = False) -> dict[str, Any]:
@@ -351,10 +375,13 @@ async def _orders_read(orders: list[dict[str, Any]]) -> list[OrderRead]:
                     closed=bool(ln["closed"]),
                     discrepancy=Discrepancy(ln["discrepancy"]),
                     discrepancy_units=ln["discrepancy_units"],
+                    unit_price=_float(ln["unit_price"]),
+                    line_value=_float(_line_value(ln)),
                     receipts=receipts.get(int(ln["id"]), []),
                 )
                 for ln in lines_by_order.get(int(order["id"]), [])
             ],
+            value=_order_value(lines_by_order.get(int(order["id"]), [])),
         )
         for order in orders
     ]
@@ -381,10 +408,15 @@ def _refuse(refusal: rules.Refusal | None) -> None:
         raise RuleViolation(refusal.message, code=refusal.code)
 
 
+_ITEMS_BY_ID = (
+    "SELECT id, name, default_supplier, active, unit_cost FROM item WHERE site = {{}} AND id IN ({marks})"
+)
+
+
 async def _items(site_id: int, item_ids: list[int]) -> dict[int, dict[str, Any]]:
     marks = ", ".join("{}" for _ in item_ids)
     rows = await sql.fetch(
-        f"SELECT id, name, default_supplier, active FROM item WHERE site = {{}} AND id IN ({marks})",  # noqa: S608  (placeholders only)
+        _ITEMS_BY_ID.format(marks=marks),
         site_id,
         *item_ids,
     )
@@ -426,6 +458,9 @@ async def create_drafts(principal: Principal, site_id: int, data: DraftsIn, *, n
                         packs=line.packs,
                         pack_qty=pack_qty,
                         suggested_packs=line.suggested_packs,
+                        unit_price=_price(line.unit_price)
+                        if line.unit_price is not None
+                        else rules.money(items[line.item_id]["unit_cost"]),
                         received_units=0,
                         closed=False,
                         discrepancy=Discrepancy.NONE.value,
@@ -443,7 +478,12 @@ async def create_drafts(principal: Principal, site_id: int, data: DraftsIn, *, n
                     "number": order.number,
                     "supplier_id": supplier_id,
                     "lines": [
-                        {"item_id": ln.item_id, "packs": ln.packs, "pack_qty": ln.pack_qty}
+                        {
+                            "item_id": ln.item_id,
+                            "packs": ln.packs,
+                            "pack_qty": ln.pack_qty,
+                            "unit_price": ln.unit_price,
+                        }
                         for ln in order.lines
                     ],
                 },
@@ -500,11 +540,23 @@ async def _insert_order(
 async def update_line(
     principal: Principal, site_id: int, order_id: int, line_id: int, data: LineUpdate, *, now: datetime
 ) -> OrderRead:
+    """A draft line's packs and/or unit price."""
+    if data.packs is None and data.unit_price is None:
+        raise InvalidInput(
+            "Give the packs or the unit price to change.",
+            code="nothing_to_change",
+            fields=[{"field": "packs", "message": "or unit_price is required"}],
+        )
     async with write_transaction():
         order = await _order_row(site_id, order_id, lock=True)
         _refuse(rules.can_edit(OrderStatus(order["status"])))
         line = await _line_row(order_id, line_id)
-        await PurchaseOrderLine.update({PurchaseOrderLine.packs: data.packs}).where(
+        changes: dict[str, Any] = {}
+        if data.packs is not None:
+            changes["packs"] = data.packs
+        if data.unit_price is not None:
+            changes["unit_price"] = _price(data.unit_price)
+        await PurchaseOrderLine.update({getattr(PurchaseOrderLine, k): v for k, v in changes.items()}).where(
             PurchaseOrderLine.id == line_id
         )
         await audit.append(
@@ -513,7 +565,43 @@ async def update_line(
             action="order.line_update",
             entity="purchase_order",
             entity_id=order_id,
-            payload={"line_id": line_id, "from": line["packs"], "to": data.packs},
+            payload={
+                "line_id": line_id,
+                "from": {"packs": line["packs"], "unit_price": _float(line["unit_price"])},
+                "to": {k: (_float(v) if k == "unit_price" else v) for k, v in changes.items()},
+            },
+            now=now,
+        )
+        return await _order_read(order)
+
+
+async def remove_line(
+    principal: Principal, site_id: int, order_id: int, line_id: int, *, now: datetime
+) -> OrderRead:
+    """Take a line off a draft (a draft is not yet a record anyone relies on); the last line cannot
+    go: cancel the order instead."""
+    async with write_transaction():
+        order = await _order_row(site_id, order_id, lock=True)
+        _refuse(rules.can_edit(OrderStatus(order["status"])))
+        line = await _line_row(order_id, line_id)
+        others = await sql.fetchrow(
+            'SELECT COUNT(*) AS n FROM purchase_order_line WHERE "order" = {} AND id <> {}', order_id, line_id
+        )
+        if not others or int(others["n"]) == 0:
+            raise RuleViolation("This is the order's last line: cancel the order instead.", code="last_line")
+        await PurchaseOrderLine.delete().where(PurchaseOrderLine.id == line_id)
+        await audit.append(
+            actor=principal.actor,
+            site_id=site_id,
+            action="order.line_remove",
+            entity="purchase_order",
+            entity_id=order_id,
+            payload={
+                "line_id": line_id,
+                "item_id": int(line["item"]),
+                "packs": line["packs"],
+                "pack_qty": line["pack_qty"],
+            },
             now=now,
         )
         return await _order_read(order)
@@ -752,6 +840,7 @@ async def receive_line(
                 note=data.note,
                 actor=principal.actor,
                 at=now,
+                unit_cost=rules.money(line["unit_price"]),
             )
         ).returning(OrderReceipt.id)
         ordered = int(line["packs"]) * int(line["pack_qty"])

@@ -8,6 +8,7 @@ from piccolo.columns import (
     Boolean,
     ForeignKey,
     Integer,
+    Numeric,
     OnDelete,
     Serial,
     Text,
@@ -57,6 +58,8 @@ class PurchaseOrderLine(Table, tablename="purchase_order_line"):
     closed = Boolean(default=False)
     discrepancy = Varchar(length=16, default="none")
     discrepancy_units = Integer(default=0)
+    # Dollars (CAD) per stock unit (not per pack); NULL = not known. Defaults to the item's cost.
+    unit_price = Numeric(digits=(12, 4), null=True, default=None)
 
 
 class OrderReceipt(Table, tablename="order_receipt"):
@@ -70,3 +73,5 @@ class OrderReceipt(Table, tablename="order_receipt"):
     note = Text()
     actor = Varchar(length=80)
     at = Timestamptz()
+    # What each unit of this receipt cost (the line's price when it came in): the lot's value.
+    unit_cost = Numeric(digits=(12, 4), null=True, default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import msgspec
@@ -31,11 +32,21 @@ ITEM_FIELDS = (
     "default_supplier",
     "publicly_funded",
     "beyond_use_days",
+    "unit_cost",
 )
 
 
+def _cost(value: float | None) -> Decimal | None:
+    """Stored exactly, to the hundredth of a cent (a float from JSON is not exact)."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.0001"))
+
+
 def _item(row: dict[str, Any], codes: list[CodeRead]) -> ItemRead:
-    return msgspec.convert({**row, "site_id": row["site"], "codes": codes}, ItemRead)
+    cost = row.get("unit_cost")
+    return msgspec.convert(
+        {**row, "unit_cost": None if cost is None else float(cost), "site_id": row["site"], "codes": codes},
+        ItemRead,
+    )
 
 
 async def _codes_for(item_ids: list[int]) -> dict[int, list[CodeRead]]:
@@ -89,6 +100,7 @@ async def _add_code(site_id: int, item_id: int, code: CodeIn, now: datetime) -> 
 async def create_item(principal: Principal, site_id: int, data: ItemCreate, *, now: datetime) -> ItemRead:
     values = {f: getattr(data, f) for f in ITEM_FIELDS}
     values["name"] = data.name.strip()
+    values["unit_cost"] = _cost(data.unit_cost)
     async with write_transaction():
         await get_site(site_id)
         if await Item.exists().where((Item.site == site_id) & (Item.name == values["name"])):
@@ -117,7 +129,8 @@ async def update_item(
     async with write_transaction():
         await get_item(site_id, item_id)
         if changes:
-            await Item.update(cast("dict[Column | str, Any]", changes)).where(Item.id == item_id)
+            stored = {**changes, **({"unit_cost": _cost(data.unit_cost)} if "unit_cost" in changes else {})}
+            await Item.update(cast("dict[Column | str, Any]", stored)).where(Item.id == item_id)
             await audit.append(
                 actor=principal.actor,
                 site_id=site_id,

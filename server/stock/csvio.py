@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 
 import msgspec
 
@@ -25,6 +26,7 @@ COLUMNS = [
     "default_supplier",
     "publicly_funded",
     "beyond_use_days",
+    "unit_cost",
     "codes",
 ]
 REQUIRED = {"kind", "name"}
@@ -61,6 +63,12 @@ def _row_to_item(row: dict[str, str]) -> ItemCreate:
             if raw.lower() not in TRUE | FALSE:
                 raise ValueError(f"publicly_funded: {raw!r} is not yes or no")
             values[column] = raw.lower() in TRUE
+        elif column == "unit_cost":
+            if raw:
+                try:
+                    values[column] = float(Decimal(raw.replace("$", "").replace(",", ".").strip()))
+                except InvalidOperation:
+                    raise ValueError(f"unit_cost: {raw!r} is not an amount in dollars") from None
         elif column in INTEGERS:
             if raw:
                 if not raw.lstrip("-").isdigit():
@@ -114,6 +122,7 @@ def items_to_csv(items: Iterable[ItemRead]) -> str:
         data = msgspec.to_builtins(item)
         row = {c: data.get(c) for c in COLUMNS if c != "codes"}
         row["publicly_funded"] = "yes" if item.publicly_funded else "no"
+        row["unit_cost"] = "" if item.unit_cost is None else f"{Decimal(str(item.unit_cost)):.4f}"
         row["codes"] = "; ".join(f"{c.code}:{c.pack_qty}" if c.pack_qty != 1 else c.code for c in item.codes)
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
     return out.getvalue()

@@ -19,6 +19,8 @@ Short = Annotated[str, msgspec.Meta(max_length=200)]
 Reference = Annotated[str, msgspec.Meta(max_length=64)]
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=3650)]
+# Dollars (CAD) per stock unit, to the hundredth of a cent.
+Cost = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
 
 
 class CodeIn(Request):
@@ -47,6 +49,7 @@ class ItemCreate(Request):
     default_supplier: Short = ""
     publicly_funded: bool = False
     beyond_use_days: Days | None = None
+    unit_cost: Cost | None = None
     codes: list[CodeIn] = []
 
 
@@ -63,6 +66,7 @@ class ItemUpdate(Request):
     default_supplier: Short | None = None
     publicly_funded: bool | None = None
     beyond_use_days: Days | None = None
+    unit_cost: Cost | None = None
     active: bool | None = None
 
 
@@ -82,6 +86,7 @@ class ItemRead(Read):
     default_supplier: str
     publicly_funded: bool
     beyond_use_days: int | None
+    unit_cost: float | None
     active: bool
     codes: list[CodeRead]
 

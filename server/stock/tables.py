@@ -10,6 +10,7 @@ from piccolo.columns import (
     Date,
     ForeignKey,
     Integer,
+    Numeric,
     OnDelete,
     Serial,
     Text,
@@ -39,6 +40,8 @@ class Item(Table):
     beyond_use_days = Integer(null=True, default=None)
     active = Boolean(default=True)
     created_at = Timestamptz()
+    # Dollars (CAD) per stock unit; NULL = not known (reports say so rather than count it as free).
+    unit_cost = Numeric(digits=(12, 4), null=True, default=None)
 
 
 class ItemCode(Table, tablename="item_code"):

@@ -22,7 +22,7 @@ from server.core.tables import AuditEvent
 from server.purchasing.tables import OrderReceipt, PurchaseOrder, PurchaseOrderLine, Supplier
 from server.stock import catalog, ledger
 from server.stock.rules import ItemKind, Storage
-from server.stock.schemas import CodeIn, ItemCreate, UseIn
+from server.stock.schemas import CodeIn, ItemCreate, ItemUpdate, UseIn
 from server.stock.tables import Movement
 from tests.factories import Client, Session, login, make_location, make_site, make_user
 from tests.stock.factories import receive
@@ -239,6 +239,51 @@ async def test_lifecycle_send_cancel_and_refusals(client: Client) -> None:
 
     listed = (await mgr.get(c["orders"], params={"status": "cancelled"})).json()
     assert [o["id"] for o in listed] == [order["id"]]
+
+
+async def test_draft_lines_priced_from_the_catalog_edited_and_removed(client: Client) -> None:
+    c = await _clinic(client)
+    await catalog.update_item(SYSTEM, c["site"], c["gloves"], ItemUpdate(unit_cost=0.12), now=utcnow())
+    mgr = await login(client, "mgr")
+    (order,) = await _drafts(mgr, c, [{"item_id": c["gloves"], "packs": 3}])
+    line = order["lines"][0]
+    assert (line["unit_price"], line["line_value"], order["value"]) == (0.12, 3.6, 3.6)  # 30 gloves
+    url = f"{c['orders']}/{order['id']}/lines/{line['id']}"
+    changed = await mgr.patch(url, {"packs": 5, "unit_price": 0.1})
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["lines"][0]["packs"], changed.json()["value"]) == (5, 5.0)
+    nothing = await mgr.patch(url, {})
+    assert nothing.status_code == 400 and nothing.json()["code"] == "nothing_to_change"
+    assert (await mgr.patch(url, {"unit_price": -1})).status_code == 400
+    last = await mgr.post(f"{url}/remove")
+    assert last.status_code == 422 and last.json()["code"] == "last_line"
+
+    (flu_order,) = await _drafts(mgr, c, [{"item_id": c["flu"], "packs": 2}])
+    assert flu_order["lines"][0]["unit_price"] is None and flu_order["value"] is None  # no cost: unknown
+    # Two lines for one supplier (the flu's price typed on the line): one can go.
+    (two,) = await _drafts(
+        mgr,
+        c,
+        [
+            {"item_id": c["gloves"], "packs": 1},
+            {"item_id": c["flu"], "packs": 1, "supplier_id": order["supplier_id"], "unit_price": 18.25},
+        ],
+    )
+    flu_line = next(ln for ln in two["lines"] if ln["item_id"] == c["flu"])
+    assert flu_line["unit_price"] == 18.25
+    removed = await mgr.post(f"{c['orders']}/{two['id']}/lines/{flu_line['id']}/remove")
+    assert removed.status_code == 200, removed.text
+    assert [ln["item_id"] for ln in removed.json()["lines"]] == [c["gloves"]]
+    assert await AuditEvent.count().where(AuditEvent.action == "order.line_remove") == 1
+
+    assert (await mgr.post(f"{c['orders']}/{order['id']}/send")).status_code == 201
+    late = await mgr.patch(url, {"unit_price": 1})
+    assert late.status_code == 422 and late.json()["code"] == "order_not_draft"
+    asst = await login(client, "asst")
+    assert (await asst.patch(url, {"packs": 1})).status_code == 403
+    assert (
+        await asst.post(f"{c['orders']}/{two['id']}/lines/{two['lines'][0]['id']}/remove")
+    ).status_code == 403
 
 
 async def test_receiving_by_scan_partial_then_over_delivery(client: Client) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from server.purchasing.rules import (
     Discrepancy,
     OrderStatus,
     Position,
+    Valued,
     can_edit,
+    format_cad,
     line_discrepancy,
     line_done,
+    lot_unit_cost,
+    money,
     month_supply,
     status_after_receipt,
     suggest,
@@ -131,3 +137,27 @@ def test_only_drafts_are_edited() -> None:
     refusal = can_edit(OrderStatus.SENT)
     assert refusal is not None
     assert refusal.code == "order_not_draft"
+
+
+def test_lot_cost_from_receipts_then_catalog_then_unknown() -> None:
+    d = Decimal
+    assert lot_unit_cost(10, d("420"), 0, d("40")) == d("42")  # what was paid, not the list price
+    assert lot_unit_cost(10, d("210"), 5, d("40")) == d("41")  # 5 at $42, 5 unpriced at the catalog $40
+    assert lot_unit_cost(10, d("210"), 5, None) == d("42")  # only the priced part is evidence
+    assert lot_unit_cost(10, None, 10, d("40")) == d("40")
+    assert lot_unit_cost(0, None, 0, None) is None
+
+
+def test_valued_keeps_unpriced_units_apart() -> None:
+    v = Valued()
+    v.add(3, Decimal("1.005"))
+    v.add(4, None)
+    assert (v.cents, v.unpriced_units) == (Decimal("3.02"), 4)
+
+
+def test_cad_per_language() -> None:
+    assert format_cad(Decimal("1234.5")) == "$1,234.50"
+    assert format_cad(Decimal("1234.5"), "fr") == "1\u00a0234,50\u00a0$"
+    assert format_cad(Decimal("-0.5")) == "-$0.50"
+    assert (format_cad(None), format_cad(None, "fr")) == ("unknown", "inconnu")
+    assert money(None) is None and money(12.5) == Decimal("12.5")

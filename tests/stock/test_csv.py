@@ -77,3 +77,16 @@ async def test_a_file_with_a_bad_row_imports_nothing(client: Client) -> None:
     assert body["code"] == "csv_rows_invalid"
     assert body["errors"][0]["field"] == "row 5"
     assert await Item.count() == 0
+
+
+def test_unit_cost_is_optional_in_dollars_and_checked() -> None:
+    text = "kind,name,unit_cost\nvaccine,Flu,18.50\nsupply,Gloves,$0.0437\nsupply,Swabs,\nsupply,Tape,cheap\n"
+    parsed = parse_items_csv(text)
+    assert [(i.name, i.unit_cost) for i in parsed.items] == [
+        ("Flu", 18.5),
+        ("Gloves", 0.0437),
+        ("Swabs", None),
+    ]
+    assert [e["row"] for e in parsed.errors] == [5]
+    assert "unit_cost" in str(parsed.errors[0]["message"])
+    assert parse_items_csv("kind,name,unit_cost\nsupply,Gloves,-1\n").errors != []

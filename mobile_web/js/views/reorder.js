@@ -1,15 +1,21 @@
 // Reordering (managers): the suggestions per supplier with packs to edit, turned into draft orders
 // (one per supplier) through the outbox; the open orders with Send and the order as PDF or CSV.
 // #/reorder. #/reorder?receive=<order id>: receive against an order's lines by scanning the GS1 code
-// on the box (assistants too): the lot and expiry come from the code, the quantity counts boxes.
+// on the box (assistants too): the lot and expiry come from the code, the quantity counts boxes. The
+// shared scanner (camera, handheld, typed) finds the box's line and fills its code. ?suppliers=1 and
+// ?reports=1: the suppliers and the reports (reorder-manage.js).
 import { ApiError, get } from "/js/api.js";
 import { formatDateTime, formatNumber, t } from "/js/i18n.js";
 import { role } from "/js/state.js";
 import "/js/reorder-strings.js";
-import { api, hashParams, isManager, loadPlaces, outcomeNotice, placeSelect, sendWrite, stepper } from "/js/stock-actions.js";
+import { api, hashParams, isManager, loadPlaces, outcomeNotice, placeSelect, resolveScan, sendWrite, stepper } from "/js/stock-actions.js";
 import { askDialog, field, h, screen } from "/js/ui.js";
+import { money } from "/js/reorder-charts.js";
+import { cancelButton, draftEditor, reportsScreen, suppliersScreen } from "/js/reorder-manage.js";
+import { mountScanner } from "/js/scanner.js";
 
 let carried = null;
+let activeScanner = null;
 
 function suggestionRow(line) {
   const input = h("input", {
@@ -63,6 +69,7 @@ function orderCard(order) {
       h("span", { class: "badge order-status" }, t(`reorder.order_status.${order.status}`))),
     h("span", {}, order.supplier_name),
     h("span", { class: "muted" }, t("reorder.order_lines", { lines: order.lines.length, units: formatNumber(units) })),
+    h("span", { class: "muted order-value" }, t("reorder.order_value", { value: money(order.value) })),
     order.sent_at && h("span", { class: "muted" }, t("reorder.sent_on", { when: formatDateTime(order.sent_at) })),
     h("div", { class: "row-between" },
       h("a", { href: api(`/purchase-orders/${order.id}/order.pdf`), class: "link-more", download: "" }, "PDF"),
@@ -85,8 +92,9 @@ function orderCard(order) {
       send.disabled = outcome.status === "queued";
       card.append(outcomeNotice(outcome, ""));
     });
-    card.append(send);
+    card.append(send, draftEditor(order));
   }
+  if (["draft", "sent", "partly_received"].includes(order.status)) card.append(cancelButton(order));
   return card;
 }
 
@@ -154,18 +162,46 @@ function receiveLine(order, line, places) {
     open && closeButton(order, line));
 }
 
+/** A box scanned by camera or handheld finds its open line: the code goes into that line's form. */
+function scanToLine(order, raw, found) {
+  found.replaceChildren();
+  delete found.dataset.line;
+  return resolveScan(raw).then((answer) => {
+    const itemId = answer?.prefill?.item_id;
+    const line = order.lines.find((l) => !l.closed && l.item_id === itemId);
+    const form = line && document.querySelector(`.receive-form[data-line="${line.id}"]`);
+    if (!form) {
+      found.append(h("p", { class: "notice notice-alert", role: "alert" }, t("reorder.scan_not_here")));
+      return;
+    }
+    form.querySelector("input[name=scan]").value = raw;
+    found.dataset.line = String(line.id);
+    found.append(h("p", { class: "notice notice-ok", role: "status" }, t("reorder.scan_found", { name: line.item_name })));
+    form.scrollIntoView({ block: "center" });
+    form.querySelector("button[type=submit]").focus({ preventScroll: true });
+  }).catch(() => found.append(h("p", { class: "notice notice-alert", role: "alert" }, t("reorder.scan_not_here"))));
+}
+
 async function receiveScreen(view, id) {
   const [order, places] = await Promise.all([get(api(`/purchase-orders/${id}`)), loadPlaces()]);
   const notice = carried;
   carried = null;
   const open = order.status === "sent" || order.status === "partly_received";
+  const host = h("div", { class: "scanner-host", id: "receive-scanner" });
+  const found = h("div", { id: "receive-found", "aria-live": "polite" });
+  // A redraw after a receipt mounts a new scanner: the old one lets go of the camera and the keyboard.
+  activeScanner?.destroy();
+  const scanner = open && places.length ? mountScanner(host, { onScan: (raw) => scanToLine(order, raw, found) }) : null;
+  activeScanner = scanner;
   view.replaceChildren(screen(t("reorder.receive_title", { number: order.number }),
     notice,
     h("p", {}, h("strong", {}, order.supplier_name), " · ",
       h("span", { class: "badge order-status", id: "order-status" }, t(`reorder.order_status.${order.status}`))),
     !open && h("p", { class: "notice notice-info" }, t("reorder.not_open")),
+    scanner && h("h2", {}, t("reorder.scan_box")), scanner && host, found,
     h("ul", { class: "list", id: "receive-lines" }, ...order.lines.map((l) => receiveLine(order, l, open ? places : []))),
     isManager() && h("a", { href: "#/reorder", class: "link-more" }, t("reorder.back"))));
+  return { destroy: () => { scanner?.destroy(); if (activeScanner === scanner) activeScanner = null; } };
 }
 
 /** For My tasks: orders waiting for deliveries, each a link to receive it; null when there are none
@@ -189,12 +225,17 @@ export async function taskList() {
 }
 
 export async function render(view) {
-  const receive = Number(hashParams().get("receive"));
+  const params = hashParams();
+  const receive = Number(params.get("receive"));
   if (receive > 0 && ["assistant", "manager", "admin"].includes(role())) return receiveScreen(view, receive);
+  activeScanner?.destroy();
+  activeScanner = null;
+  if (params.has("reports")) return reportsScreen(view);
   if (!isManager()) {
     view.replaceChildren(screen(t("reorder.screen"), h("p", { class: "notice notice-info" }, t("reorder.managers_only"))));
     return;
   }
+  if (params.has("suppliers")) return suppliersScreen(view);
   const [groups, orders] = await Promise.all([get(api("/reorder/suggestions")), get(api("/purchase-orders"))]);
   const open = orders.filter((o) => ["draft", "sent", "partly_received"].includes(o.status));
   const notice = carried;
@@ -203,6 +244,9 @@ export async function render(view) {
   if (!open.length) orderList.append(h("li", { class: "empty" }, t("reorder.orders_none")));
   view.replaceChildren(screen(t("reorder.screen"),
     notice,
+    h("div", { class: "row", id: "reorder-links" },
+      h("a", { href: "#/reorder?suppliers=1", class: "btn btn-small" }, t("reorder.suppliers")),
+      h("a", { href: "#/reorder?reports=1", class: "btn btn-small" }, t("reorder.reports"))),
     h("h2", {}, t("reorder.suggestions")),
     groups.length ? suggestionsForm(groups) : h("p", { class: "muted", id: "reorder-form" }, t("reorder.nothing_to_order")),
     h("h2", {}, t("reorder.orders")),
