@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import JSONBody, Parameter
 
-from server.cleaning import plans, reports, service
+from server.cleaning import plans, reports, rules, service
 from server.cleaning.reports import LogFilter
 from server.cleaning.schemas import (
     AuditCreate,
@@ -27,6 +27,7 @@ from server.cleaning.schemas import (
     RequestRead,
     RoomChecklist,
     TaskRead,
+    TemplateRead,
 )
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
@@ -106,6 +107,16 @@ class PlanController(Controller):
             PlanRead,
             lambda: plans.create_plan(principal, site_id, data, now=utcnow()),
         )
+
+    @get(
+        "/templates",
+        guards=[read_site],
+        summary="Default checklists",
+        description="Between patients, end of day and terminal, from the PIDAC clinical office list: "
+        "what a new plan of that kind starts from.",
+    )
+    async def templates(self, site_id: PathId) -> list[TemplateRead]:  # noqa: ARG002  (the guard reads it)
+        return [TemplateRead(kind=k, name=n, items=list(items)) for k, n, items in rules.DEFAULT_PLANS]
 
     @post(
         "/defaults",

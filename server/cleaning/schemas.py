@@ -71,6 +71,14 @@ class PlanRead(Read):
     retired_at: datetime | None = None
 
 
+class TemplateRead(Read):
+    """A default checklist (PIDAC clinical office list) a new plan of this kind can start from."""
+
+    kind: PlanKind
+    name: str
+    items: list[str]
+
+
 class DefaultsIn(Request):
     """The disinfectant for the new plans (from its label); managers can change it per plan later."""
 

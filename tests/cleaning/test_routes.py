@@ -315,3 +315,14 @@ async def test_days_are_the_sites_local_days(client: Client) -> None:
     assert [r["ended_at"] for r in rows] == ["2026-06-10 23:30 EDT"]
     bad = await asst.get(f"{c['base']}/logs", params={"from_date": "2026-02-30"})
     assert bad.status_code == 400
+
+
+async def test_default_checklists_a_new_plan_starts_from(client: Client) -> None:
+    c = await _clinic(client)
+    insp = await login(client, "insp")
+    found = (await insp.get(f"{c['base']}/plans/templates")).json()
+    assert [t["kind"] for t in found] == ["between_patients", "daily", "terminal"]
+    assert "Table paper replaced" in found[0]["items"]
+    assert "Door handles and light switches" in found[2]["items"]
+    other = await make_site("Other Clinic")
+    assert (await insp.get(f"/api/sites/{other}/cleaning/plans/templates")).status_code == 403

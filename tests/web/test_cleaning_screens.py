@@ -5,6 +5,7 @@ sees both entries linked; a 360 px phone and axe on the new screens. Screenshots
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -198,7 +199,12 @@ async def test_manager_adds_a_plan_and_an_assistant_asks_for_a_terminal_clean(
     await page.click("#clean-add-plan")
     await page.wait_for_url(f"**/#/cleaning-plan?room={c['room']}")
     form = page.locator("#clean-plan-new")
+    items = page.locator("textarea[name=items]")
+    await expect(items).to_have_value(re.compile("Table paper replaced"))  # the default for between patients
+    await form.get_by_label("Kind", exact=True).select_option("terminal")
+    await expect(items).to_have_value(re.compile("Door handles and light switches"))
     await form.get_by_label("Kind", exact=True).select_option("weekly")
+    await expect(items).to_have_value("")  # no default list for a weekly clean
     await expect(form.get_by_label("Name", exact=True)).to_have_value("Weekly")
     await form.get_by_label("Name", exact=True).fill("Weekly deep clean")
     await form.get_by_label("Day of the week").select_option("2")

@@ -1,6 +1,7 @@
 // A cleaning plan, for managers. #/cleaning-plan?id=<id> edits one: name, schedule, checklist (one
 // item a line) and disinfectant; a new checklist or disinfectant is a new version on the server and
-// past logs keep theirs. #/cleaning-plan?room=<id> adds a plan to a room: its kind first.
+// past logs keep theirs. #/cleaning-plan?room=<id> adds a plan to a room: its kind first, which
+// starts the checklist from the default for that kind (GET .../plans/templates) when there is one.
 import { get, writeNow } from "/js/api.js";
 import "/js/cleaning-strings.js";
 import { problemText, t } from "/js/i18n.js";
@@ -92,15 +93,19 @@ async function editScreen(view, id, go) {
 }
 
 async function addScreen(view, roomId, go) {
-  const room = await get(api(`/cleaning/rooms/${roomId}`));
+  const [room, templates] = await Promise.all([get(api(`/cleaning/rooms/${roomId}`)), get(api("/cleaning/plans/templates"))]);
+  const template = (k) => (templates.find((x) => x.kind === k)?.items ?? []).join("\n");
   const kind = h("select", { name: "kind" }, ...KINDS.map((k) => h("option", { value: k }, t(`clean.kind.${k}`))));
   const f = planFields(null);
   f.name.value = t(`clean.kind.${kind.value}`);
+  f.items.value = template(kind.value);
   let schedule = scheduleFields(kind.value, null);
   const scheduleHost = h("div", {}, schedule.node);
   kind.addEventListener("change", () => {
     // The suggested name follows the kind until the manager types their own.
     if (KINDS.some((k) => t(`clean.kind.${k}`) === f.name.value)) f.name.value = t(`clean.kind.${kind.value}`);
+    // So does the checklist: the PIDAC default for the kind, while it is still a default.
+    if (!f.items.value.trim() || KINDS.some((k) => template(k) === f.items.value)) f.items.value = template(kind.value);
     schedule = scheduleFields(kind.value, null);
     scheduleHost.replaceChildren(schedule.node);
   });
