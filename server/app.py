@@ -48,6 +48,7 @@ SECURITY_HEADERS = {
     "permissions-policy": "camera=(self), microphone=(), geolocation=()",
     "cross-origin-opener-policy": "same-origin",
 }
+HSTS = "max-age=31536000; includeSubDomains"
 
 log = logging.getLogger("clinitrack")
 
@@ -60,6 +61,8 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
                 headers[name] = value
         if scope.get("path", "").startswith("/api/"):
             headers.setdefault("cache-control", "no-store")
+        if scope.get("scheme") == "https":  # over plain http a browser ignores it (RFC 6797 §8.1)
+            headers.setdefault("strict-transport-security", HSTS)
 
 
 def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]

@@ -53,7 +53,13 @@ class LabelController(Controller):
     ) -> list[LabelSource]:
         return await service.sources(site_id, what)
 
-    @post("/preview", status_code=200, summary="Preview one label (SVG)", opt={READ_ONLY_OPT: True})
+    @post(
+        "/preview",
+        status_code=200,
+        summary="Preview one label (SVG)",
+        media_type="image/svg+xml",
+        opt={READ_ONLY_OPT: True},
+    )
     async def preview(
         self,
         site_id: PathId,
@@ -68,6 +74,7 @@ class LabelController(Controller):
         status_code=200,
         summary="Labels as PDF",
         description=PDF_DESCRIPTION,
+        media_type="application/pdf",
         opt={READ_ONLY_OPT: True},
     )
     async def pdf(self, site_id: PathId, data: JSONBody[LabelRequest]) -> Response[bytes]:
@@ -76,7 +83,13 @@ class LabelController(Controller):
             body, media_type="application/pdf", headers=_attachment(f"{data.format}.pdf", site_id)
         )
 
-    @post("/zpl", status_code=200, summary="Labels as ZPL (2 x 1 in, 203 dpi)", opt={READ_ONLY_OPT: True})
+    @post(
+        "/zpl",
+        status_code=200,
+        summary="Labels as ZPL (2 x 1 in, 203 dpi)",
+        media_type="text/plain",
+        opt={READ_ONLY_OPT: True},
+    )
     async def zpl(self, site_id: PathId, data: JSONBody[LabelRequest]) -> Response[str]:
         body = await service.zpl(site_id, data)
         return Response(body, media_type="text/plain", headers=_attachment("zebra.zpl", site_id))

@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
 from litestar.params import JSONBody
 
 from server.clock import utcnow
@@ -67,6 +68,10 @@ class AuthController(Controller):
         "account or address answer 429 with Retry-After.",
     )
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[MeRead]:
+        if request.content_type[0] != "application/json":
+            # A cross-site form can post text/plain with no preflight; read as JSON, it would sign
+            # the victim's browser in to the attacker's account (login CSRF).
+            raise HTTPException(status_code=415, detail="Send the sign-in as application/json.")
         settings: Settings = request.app.state.settings
         token, principal = await auth.login(
             data.username,
