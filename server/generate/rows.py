@@ -451,7 +451,9 @@ class SiteRows:
         lots, levels, events = [], [], []
         for k in range(n_lots):
             item = items[k % n_items]
-            expiry = base_day + timedelta(days=r.randrange(-20, 900))
+            # Most stock expires months away; about 3 % of lots are near or past their date.
+            near = r.random() < 0.03
+            expiry = base_day + timedelta(days=r.randrange(-20, 60) if near else r.randrange(60, 900))
             roll = r.random()
             left = r.randrange(10, 80) if roll < 0.85 else r.randrange(1, 6) if roll < 0.95 else 0
             if expiry < base_day and r.random() < 0.9:
@@ -464,7 +466,7 @@ class SiteRows:
                 else (self.supply if k % 3 else self.cabinet)
             )
             status = "available" if left else "depleted"
-            if left and r.random() < 0.005:
+            if left and r.random() < 0.001:
                 status = "quarantined"
             lots.append((lot0 + k, self.site_id, item[0], f"L{k:06d}", expiry, "", status, "", received[k]))
             levels.append((level0 + k, self.site_id, lot0 + k, place, left))
