@@ -58,9 +58,15 @@ class PooledSQLiteEngine(SQLiteEngine):
 
     async def _open(self) -> aiosqlite.Connection:
         connection = await aiosqlite.connect(**self.connection_kwargs)
-        connection.row_factory = dict_factory  # type: ignore[assignment]
-        await connection.execute("PRAGMA foreign_keys = 1")
-        await connection.execute("PRAGMA journal_mode = WAL")
+        try:
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+            await connection.execute("PRAGMA journal_mode = WAL")
+        except BaseException:
+            # Its thread is not a daemon: left open, it keeps the process from exiting (a full
+            # disk made `clinitrack createuser` print its error and then hang).
+            await self.discard(connection)
+            raise
         self._opened += 1
         return connection
 
