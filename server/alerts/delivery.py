@@ -25,6 +25,7 @@ from server.alerts.delivery_rules import (
     quiet_until,
     severe_enough,
 )
+from server.alerts.rules import THRESHOLDS
 from server.alerts.tables import Alert, AlertSettings, Delivery, Subscription, Webhook
 from server.core.rules import Role
 from server.core.service import site_zone
@@ -33,7 +34,13 @@ from server.db import write_transaction
 
 log = logging.getLogger("clinitrack.alerts")
 
-DEFAULTS = {"quiet_start": None, "quiet_end": None, "escalate_after_minutes": 60, "digest_hour": 7}
+DEFAULTS = {
+    "quiet_start": None,
+    "quiet_end": None,
+    "escalate_after_minutes": 60,
+    "digest_hour": 7,
+    **THRESHOLDS,
+}
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from server.alerts.delivery import DEFAULTS
 from server.alerts.delivery_rules import ROLE_CHANNELS, allowed
+from server.alerts.rules import THRESHOLDS
 from server.alerts.schemas import (
     AlertSettingsIn,
     AlertSettingsRead,
@@ -102,6 +103,7 @@ async def settings(site_id: int) -> AlertSettingsRead:
         quiet_end=_clock(values["quiet_end"]),
         escalate_after_minutes=int(values["escalate_after_minutes"]),
         digest_hour=int(values["digest_hour"]),
+        **{name: int(values[name]) for name in THRESHOLDS},
     )
 
 
@@ -116,12 +118,14 @@ async def save_settings(
         )
     start = time.fromisoformat(data.quiet_start) if data.quiet_start else None
     end = time.fromisoformat(data.quiet_end) if data.quiet_end else None
+    thresholds = {name: getattr(data, name) for name in THRESHOLDS if getattr(data, name) is not None}
     async with write_transaction():
         values: dict[Any, Any] = {
             AlertSettings.quiet_start: start,
             AlertSettings.quiet_end: end,
             AlertSettings.escalate_after_minutes: data.escalate_after_minutes,
             AlertSettings.digest_hour: data.digest_hour,
+            **{getattr(AlertSettings, name): value for name, value in thresholds.items()},
         }
         found = await AlertSettings.select(AlertSettings.id).where(AlertSettings.site == site_id).first()
         if found:
@@ -134,6 +138,7 @@ async def save_settings(
                     quiet_end=end,
                     escalate_after_minutes=data.escalate_after_minutes,
                     digest_hour=data.digest_hour,
+                    **{**THRESHOLDS, **thresholds},
                 )
             )
         await audit.append(
@@ -147,6 +152,7 @@ async def save_settings(
                 "quiet_end": data.quiet_end,
                 "escalate_after_minutes": data.escalate_after_minutes,
                 "digest_hour": data.digest_hour,
+                **thresholds,
             },
             now=now,
         )

@@ -14,16 +14,39 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-# Days before expiry an alert opens, per item kind (issue 9 defaults).
-EXPIRY_NOTICE_DAYS = {"vaccine": 30, "other": 60}
+# When the rules speak up, per site (alert_settings; a site without a row gets these, issue 9's
+# defaults): days before expiry per item kind, hours a used device may stay dirty (domain §1:
+# point-of-use cleaning the same session), days an order may stay open after it was sent.
+THRESHOLDS = {"expiry_days_vaccine": 30, "expiry_days_other": 60, "dirty_hours": 4, "order_overdue_days": 14}
 COUNT_EVERY_DAYS = 31  # the vaccine fridge is counted monthly
 
 
 @dataclass(frozen=True)
 class Rule:
     name: str
-    sql: str
+    # The query, or a function of "is this SQLite?" for the few rules whose date arithmetic
+    # differs between the engines (a per-site number of days or hours).
+    sql: str | Callable[[bool], str]
     params: Callable[[datetime], tuple[Any, ...]]
+
+    def text(self, sqlite: bool) -> str:
+        return self.sql if isinstance(self.sql, str) else self.sql(sqlite)
+
+
+def _setting(name: str, alias: str = "st") -> str:
+    return f"COALESCE({alias}.{name}, {THRESHOLDS[name]})"
+
+
+def _plus_days(sqlite: bool, day: str, days: str) -> str:
+    """SQL for the date ``day`` plus ``days`` days (dates are ISO text on SQLite)."""
+    return f"date({day}, '+' || {days} || ' days')" if sqlite else f"(CAST({day} AS DATE) + {days})"
+
+
+def _before(sqlite: bool, at: str, now: str, hours: str) -> str:
+    """SQL for "timestamp ``at`` is more than ``hours`` hours before ``now``"."""
+    if sqlite:
+        return f"julianday({at}) < julianday({now}) - {hours} / 24.0"
+    return f"{at} < CAST({now} AS TIMESTAMPTZ) - {hours} * INTERVAL '1 hour'"
 
 
 @dataclass(frozen=True)
@@ -98,25 +121,26 @@ GROUP BY l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind
 HAVING SUM(sl.on_hand) > 0
 """
 
-EXPIRING = Rule(
-    "expiring",
-    """
+def _expiring_sql(sqlite: bool) -> str:
+    vaccine = _plus_days(sqlite, "{}", _setting("expiry_days_vaccine"))
+    other = _plus_days(sqlite, "{}", _setting("expiry_days_other"))
+    return (
+        """
 SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity,
        'Expires ' || CAST(t.expiry AS VARCHAR) || ': ' || t.name || ' lot ' || t.lot_number || ', '
            || CAST(t.on_hand AS VARCHAR) || ' on hand' AS title,
        t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, t.expiry AS due
 FROM ("""
-    + _LOT_ON_HAND
-    + """) t
-WHERE t.status = 'available' AND t.expiry >= {}
-  AND ((t.kind = 'vaccine' AND t.expiry <= {}) OR (t.kind <> 'vaccine' AND t.expiry <= {}))
-""",
-    lambda now: (
-        now.date(),
-        now.date() + timedelta(days=EXPIRY_NOTICE_DAYS["vaccine"]),
-        now.date() + timedelta(days=EXPIRY_NOTICE_DAYS["other"]),
-    ),
-)
+        + _LOT_ON_HAND
+        + f""") t
+LEFT JOIN alert_settings st ON st.site = t.site
+WHERE t.status = 'available' AND t.expiry >= {{}}
+  AND ((t.kind = 'vaccine' AND t.expiry <= {vaccine}) OR (t.kind <> 'vaccine' AND t.expiry <= {other}))
+"""
+    )
+
+
+EXPIRING = Rule("expiring", _expiring_sql, lambda now: (now.date(), now.date(), now.date()))
 
 EXPIRED_ON_SHELF = Rule(
     "expired_on_shelf",
@@ -224,20 +248,22 @@ WHERE i.status = 'open'
     lambda _now: (),
 )
 
-DIRTY_HOURS = 4  # a used instrument should be cleaned the same session (domain §1: point-of-use)
-
-DEVICE_LEFT_DIRTY = Rule(
-    "device_left_dirty",
-    """
+def _dirty_sql(sqlite: bool) -> str:
+    hours = _setting("dirty_hours")
+    late = _before(sqlite, "(SELECT MAX(s.at) FROM rp_step s WHERE s.device = d.id)", "{}", hours)
+    # Only constants of this module go into the text; values are parameters.
+    return f"""
 SELECT d.site, 'device:' || CAST(d.id AS VARCHAR) AS subject, 'warning' AS severity,
-       'Left dirty for more than ' || {} || ' hours: ' || d.name AS title,
+       'Left dirty for more than ' || CAST({hours} AS VARCHAR)
+           || CASE WHEN {hours} = 1 THEN ' hour: ' ELSE ' hours: ' END || d.name AS title,
        d.name AS subject_name, CAST(NULL AS INTEGER) AS quantity, CAST(NULL AS DATE) AS due
 FROM rp_device d
-WHERE d.active = {} AND d.status = 'dirty'
-  AND (SELECT MAX(s.at) FROM rp_step s WHERE s.device = d.id) < {}
-""",
-    lambda now: (str(DIRTY_HOURS), True, now - timedelta(hours=DIRTY_HOURS)),
-)
+LEFT JOIN alert_settings st ON st.site = d.site
+WHERE d.active = {{}} AND d.status = 'dirty' AND {late}
+"""  # noqa: S608
+
+
+DEVICE_LEFT_DIRTY = Rule("device_left_dirty", _dirty_sql, lambda now: (True, now))
 
 # A high-level disinfectant past its reuse life and not yet discarded. (A use with no passing
 # concentration test since the last one cannot happen: the HLD step refuses it.)
@@ -289,21 +315,23 @@ async def _sterilization_log(now: datetime) -> list[Found]:
 
 STERILIZATION_LOG = ComputedRule("sterilization_log", _sterilization_log)
 
-ORDER_OVERDUE_DAYS = 14  # suppliers here deliver within days; two weeks open means a chase call
-
-ORDER_OVERDUE = Rule(
-    "order_overdue",
-    """
+def _order_overdue_sql(sqlite: bool) -> str:
+    days = _setting("order_overdue_days")
+    late = _before(sqlite, "o.sent_at", "{}", f"24 * {days}")
+    return f"""
 SELECT o.site, 'order:' || CAST(o.id AS VARCHAR) AS subject, 'warning' AS severity,
-       'Order ' || o.number || ' to ' || s.name || ' sent more than ' || {} || ' days ago is not all in'
-           AS title,
+       'Order ' || o.number || ' to ' || s.name || ' sent more than ' || CAST({days} AS VARCHAR)
+           || ' days ago is not all in' AS title,
        o.number || ' · ' || s.name AS subject_name, CAST(NULL AS INTEGER) AS quantity,
        CAST(NULL AS DATE) AS due
 FROM purchase_order o JOIN supplier s ON s.id = o.supplier
-WHERE o.status IN ('sent', 'partly_received') AND o.sent_at < {}
-""",
-    lambda now: (str(ORDER_OVERDUE_DAYS), now - timedelta(days=ORDER_OVERDUE_DAYS)),
-)
+LEFT JOIN alert_settings st ON st.site = o.site
+WHERE o.status IN ('sent', 'partly_received') AND {late}
+"""  # noqa: S608
+
+
+# Suppliers here deliver within days; two weeks open (the default) means a chase call.
+ORDER_OVERDUE = Rule("order_overdue", _order_overdue_sql, lambda now: (now,))
 
 STOCK_RULES: list[Rule | ComputedRule] = [
     LOW_STOCK,

@@ -72,6 +72,11 @@ class AlertSettingsIn(Request):
     quiet_end: ClockTime | None = None
     escalate_after_minutes: Annotated[int, msgspec.Meta(ge=5, le=24 * 60)] = 60
     digest_hour: Annotated[int, msgspec.Meta(ge=0, le=23)] = 7
+    # Left out (null): unchanged, so a client that only sets quiet hours keeps the thresholds.
+    expiry_days_vaccine: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
+    expiry_days_other: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
+    dirty_hours: Annotated[int, msgspec.Meta(ge=1, le=72)] | None = None
+    order_overdue_days: Annotated[int, msgspec.Meta(ge=1, le=180)] | None = None
 
 
 class AlertSettingsRead(Read):
@@ -79,6 +84,10 @@ class AlertSettingsRead(Read):
     quiet_end: str | None
     escalate_after_minutes: int
     digest_hour: int
+    expiry_days_vaccine: int
+    expiry_days_other: int
+    dirty_hours: int
+    order_overdue_days: int
 
 
 class WebhookIn(Request):

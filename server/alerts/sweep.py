@@ -67,7 +67,9 @@ async def sweep_rule(rule: Rule | ComputedRule, now: datetime) -> RuleOutcome:
         if isinstance(rule, ComputedRule):
             await _upsert_found(rule, now)
         else:
-            await sql.fetch(_UPSERT.replace("RULE_SQL", rule.sql), rule.name, now, now, *rule.params(now))
+            await sql.fetch(
+                _UPSERT.replace("RULE_SQL", rule.text(is_sqlite())), rule.name, now, now, *rule.params(now)
+            )
         resolved = await sql.fetch(_RESOLVE, now, rule.name, now)
         still = await sql.fetchrow(
             "SELECT COUNT(*) AS n FROM alert WHERE rule = {} AND resolved_at IS NULL", rule.name

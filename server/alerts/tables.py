@@ -40,6 +40,11 @@ class AlertSettings(Table, tablename="alert_settings"):
     quiet_end = Time(null=True, default=None)
     escalate_after_minutes = Integer(default=60)
     digest_hour = Integer(default=7)
+    # When the rules speak up (issue 9's defaults; the sweeps read them per site).
+    expiry_days_vaccine = Integer(default=30)
+    expiry_days_other = Integer(default=60)
+    dirty_hours = Integer(default=4)
+    order_overdue_days = Integer(default=14)
 
 
 class Subscription(Table):

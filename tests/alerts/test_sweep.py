@@ -151,3 +151,31 @@ async def test_inbox_acknowledge_and_snooze(client: Client) -> None:
     await make_user("ivy", site_id=inspector_site, role=Role.INSPECTOR)
     ivy = await login(client, "ivy")
     assert (await ivy.get(base)).status_code == 403  # not a member here
+
+
+async def test_each_site_sets_when_expiry_alerts_open(client: Client) -> None:
+    today = utcnow().date()
+    d = await _clinic(today)
+    other = await _clinic(today)  # keeps the defaults: vaccines warn 30 days ahead
+    await make_user("mo", site_id=d["site"], role=Role.MANAGER)
+    mo = await login(client, "mo")
+    url = f"/api/sites/{d['site']}/alert-delivery/settings"
+    before = (await mo.get(url)).json()
+    assert (before["expiry_days_vaccine"], before["expiry_days_other"]) == (30, 60)
+    assert (before["dirty_hours"], before["order_overdue_days"]) == (4, 14)
+
+    saved = await mo.post(url, {"digest_hour": 8, "expiry_days_vaccine": 10})
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["expiry_days_vaccine"] == 10
+    assert saved.json()["expiry_days_other"] == 60  # left out: unchanged
+    await sweep(utcnow())
+    found = await _open()
+    assert ("expiring", f"lot:{d['soon']}") not in found  # 20 days away, the site warns at 10
+    assert ("expiring", f"lot:{other['soon']}") in found
+
+    bad = await mo.post(url, {"expiry_days_vaccine": 0})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    assert (await mo.get(url)).json()["expiry_days_vaccine"] == 10  # the refused change changed nothing
+    await mo.post(url, {"expiry_days_vaccine": 25})
+    await sweep(utcnow())
+    assert ("expiring", f"lot:{d['soon']}") in await _open()

@@ -79,3 +79,18 @@ async def test_an_expired_hld_solution_not_discarded_is_an_alert() -> None:
     await sweep(utcnow(), [HLD_SOLUTION])
     [alert] = (await _open()).values()
     assert alert["title"] == "HLD solution past its reuse life, discard it: OPA 0.55 % lot L1"
+
+
+async def test_a_site_that_allows_fewer_dirty_hours_hears_sooner(as_: As) -> None:
+    c = await _clinic()
+    mgr, asst = await as_("mgr"), await as_("asst")
+    saved = await mgr.post(f"/api/sites/{c['site']}/alert-delivery/settings", {"dirty_hours": 1})
+    assert saved.status_code == 201, saved.text
+    device = await _device(mgr, c["base"])
+    assert (await _step(asst, c["base"], device["label_code"], "point_of_use")).status_code == 201
+    now = utcnow()
+    await sweep(now + timedelta(minutes=50), [DEVICE_LEFT_DIRTY])
+    assert await _open() == {}
+    await sweep(now + timedelta(minutes=70), [DEVICE_LEFT_DIRTY])
+    alert = (await _open())[f"device:{device['id']}"]
+    assert alert["title"] == f"Left dirty for more than 1 hour: {device['name']}"
