@@ -114,3 +114,35 @@ async def test_alert_mail_on_the_account_screen_offers_what_the_role_allows(new_
     await page.goto("/#/account")
     await expect(page.locator(".screen-title")).to_have_text("Me")
     await expect(page.locator("#alert-mail")).to_have_count(0)  # inspectors get no alert mail
+    await expect(page.locator("#alert-settings")).to_have_count(0)  # nor the site's alert settings
+
+
+async def test_a_manager_sets_when_alerts_speak_up(new_context: NewContext) -> None:
+    from server.alerts.tables import AlertSettings
+
+    site = await _clinic()
+    page: Page = await (await new_context()).new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto("/#/account")
+    await expect(page.locator("#alert-mail")).to_be_visible()
+    await expect(page.locator("#alert-settings")).to_have_count(0)  # assistants do not set them
+
+    page = await (await new_context(locale="fr-CA")).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/account")
+    card = page.locator("#alert-settings")
+    vaccine = card.get_by_label("Avertir ce nombre de jours avant l\u2019expiration d\u2019un vaccin")
+    await expect(vaccine).to_have_value("30")
+    await vaccine.fill("45")
+    await card.get_by_label("D\u00e9but des heures calmes (facultatif)").fill("22:00")
+    await card.locator("button[type=submit]").click()
+    await expect(page.locator("#toast")).to_contain_text("les deux bouts des heures calmes")
+    row = await AlertSettings.select().where(AlertSettings.site == site).first()
+    assert row is None  # refused (one end of the quiet hours only): nothing saved
+    await card.get_by_label("Fin des heures calmes (facultatif)").fill("06:30")
+    await card.locator("button[type=submit]").click()
+    await expect(page.locator("#toast")).to_contain_text("R\u00e9glages des alertes enregistr\u00e9s")
+    row = await AlertSettings.select().where(AlertSettings.site == site).first()
+    assert row is not None and row["expiry_days_vaccine"] == 45 and row["dirty_hours"] == 4
+    assert (row["quiet_start"].strftime("%H:%M"), row["quiet_end"].strftime("%H:%M")) == ("22:00", "06:30")
+    await check_screen(page, "account-alert-settings")

@@ -4,7 +4,7 @@ import { problemText, t } from "/js/i18n.js";
 import * as outbox from "/js/outbox.js";
 import { role, site, state } from "/js/state.js";
 import { confirmDialog, field, fieldErrors, h, screen, toast } from "/js/ui.js";
-import { mailCard } from "/js/alerts-mail.js";
+import { mailCard, siteSettingsCard } from "/js/alerts-mail.js";
 
 export async function render(view) {
   const me = state.me;
@@ -33,5 +33,5 @@ export async function render(view) {
   view.replaceChildren(screen(t("account.title"),
     h("p", {}, t("account.signed_in_as", { name: me.display_name })),
     where && h("p", { class: "muted" }, `${where.site_name} · ${t(`role.${role()}`)}`),
-    await mailCard(), me.via_token ? null : form, out));
+    await mailCard(), await siteSettingsCard(), me.via_token ? null : form, out));
 }
