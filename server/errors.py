@@ -284,7 +284,28 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return problem(status, code, title, detail, instance=request.url.path, fields=fields, headers=exc.headers)
 
 
+def _unstorable_text(exc: BaseException) -> bool:
+    """PostgreSQL text cannot hold NUL (\\x00): input carrying one is bad input, not a server fault.
+    (SQLite stores it, so the two engines differ only in this answer.)"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, asyncpg.CharacterNotInRepertoireError | asyncpg.UntranslatableCharacterError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if _unstorable_text(exc):
+        return problem(
+            400,
+            "invalid_text",
+            "Some values are not valid",
+            "Text cannot contain the NUL character. Check for pasted or scanned control characters.",
+            instance=request.url.path,
+        )
     fault = storage_fault(exc)
     if fault is not None:
         log.error(

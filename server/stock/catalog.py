@@ -12,9 +12,10 @@ from piccolo.columns import Column
 from server.core import audit
 from server.core.auth import Principal
 from server.core.service import get_site
-from server.db import write_transaction
+from server.db import is_sqlite, write_transaction
 from server.errors import Conflict, InvalidInput, NotFound
 from server.stock.csvio import items_to_csv, parse_items_csv
+from server.stock.queries import like_pattern
 from server.stock.schemas import CodeIn, CodeRead, ImportResult, ItemCreate, ItemImport, ItemRead, ItemUpdate
 from server.stock.tables import Item, ItemCode
 
@@ -67,8 +68,10 @@ async def list_items(site_id: int, *, search: str = "", include_inactive: bool =
     query = Item.select().where(Item.site == site_id).order_by(Item.name)
     if not include_inactive:
         query = query.where(Item.active == True)  # noqa: E712
-    if search:
-        query = query.where(Item.name.ilike(f"%{search}%"))
+    if search.strip():
+        pattern = like_pattern(search)
+        # SQLite's LIKE already ignores case (ASCII letters); it has no ILIKE.
+        query = query.where(Item.name.like(pattern) if is_sqlite() else Item.name.ilike(pattern))
     rows = await query
     codes = await _codes_for([int(r["id"]) for r in rows])
     return [_item(r, codes[int(r["id"])]) for r in rows]

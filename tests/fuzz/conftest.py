@@ -26,7 +26,10 @@ def service_url() -> Iterator[str]:
     env = {**os.environ, "CLINITRACK_SCHEDULER": "off", "CLINITRACK_LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server", "serve", "--no-migrate", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from server.clock import utcnow
 from server.seed import seed
 
-FUZZ_EXAMPLES = int(os.environ.get("CLINITRACK_FUZZ_EXAMPLES", "8"))
+FUZZ_EXAMPLES = int(os.environ.get("CLINITRACK_FUZZ_EXAMPLES", "6"))
 DEMO_LOGINS = {
     "assistant": "demo-assistant",
     "manager": "demo-manager-1",

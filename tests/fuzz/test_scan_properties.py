@@ -51,12 +51,16 @@ def element_strings(draw: st.DrawFn) -> str:
         parts.append(ai + value)
     separator = draw(st.sampled_from(SEPARATORS))
     body = separator.join(parts)
-    return draw(noise) + draw(st.sampled_from(AIMS)) + draw(st.sampled_from(["", "\x1d"])) + body + draw(noise)
+    return (
+        draw(noise) + draw(st.sampled_from(AIMS)) + draw(st.sampled_from(["", "\x1d"])) + body + draw(noise)
+    )
 
 
 @st.composite
 def hri(draw: st.DrawFn) -> str:
-    pairs = draw(st.lists(st.tuples(st.sampled_from(AIS), st.one_of(digits, gs1_text)), min_size=1, max_size=5))
+    pairs = draw(
+        st.lists(st.tuples(st.sampled_from(AIS), st.one_of(digits, gs1_text)), min_size=1, max_size=5)
+    )
     return "".join(f"({ai}){value}" for ai, value in pairs)
 
 
@@ -112,7 +116,9 @@ def test_a_well_formed_pack_label_gives_back_its_gtin_lot_and_expiry(
 ) -> None:
     gtin = gtin14(body)
     yymmdd = expiry.strftime("%y%m%d")
-    raw = f"(01){gtin}(17){yymmdd}(10){lot}" if form == "hri" else f"{aim}01{gtin}17{yymmdd}10{lot}{separator}"
+    raw = (
+        f"(01){gtin}(17){yymmdd}(10){lot}" if form == "hri" else f"{aim}01{gtin}17{yymmdd}10{lot}{separator}"
+    )
     result = _check(raw)
     assert result.kind == "gs1", result
     assert not result.errors

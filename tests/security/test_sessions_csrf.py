@@ -107,7 +107,10 @@ async def test_guessing_passwords_is_throttled_per_account_and_per_address(clien
 
 def _cookie_flags(set_cookie: str) -> dict[str, Any]:
     parts = [p.strip().lower() for p in set_cookie.split(";")]
-    return {"httponly": "httponly" in parts, "samesite": next((p for p in parts if p.startswith("samesite")), "")}
+    return {
+        "httponly": "httponly" in parts,
+        "samesite": next((p for p in parts if p.startswith("samesite")), ""),
+    }
 
 
 async def test_the_session_cookie_is_httponly_and_samesite(client: Client, site: int) -> None:
