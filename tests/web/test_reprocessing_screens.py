@@ -9,9 +9,9 @@ from typing import Any
 from playwright.async_api import Page, expect
 
 from server.clock import utcnow
-from server.core.auth import SYSTEM
+from server.core.auth import SYSTEM, Principal
 from server.core.rules import Role
-from server.core.tables import ClientWrite
+from server.core.tables import AppUser, ClientWrite
 from server.reprocessing import devices, loads, sterilizers
 from server.reprocessing.rules import (
     CleanMethod,
@@ -21,7 +21,14 @@ from server.reprocessing.rules import (
     StepKind,
     SterilizerKind,
 )
-from server.reprocessing.schemas import DeviceCreate, LoadCreate, ResultsIn, StepIn, SterilizerCreate
+from server.reprocessing.schemas import (
+    DeviceCreate,
+    LoadCreate,
+    LogEntryIn,
+    ResultsIn,
+    StepIn,
+    SterilizerCreate,
+)
 from server.reprocessing.tables import Failure, MecTest, Step, SterilizerLogEntry, Use
 from tests.factories import make_site, make_user
 from tests.web.conftest import NewContext
@@ -50,6 +57,12 @@ async def clinic() -> dict[str, Any]:
         now=utcnow(),
     )
     return {"site": site, "device": device, "sterilizer": st}
+
+
+async def _user_id(username: str) -> int:
+    row = await AppUser.select(AppUser.id).where(AppUser.username == username).first()
+    assert row is not None
+    return int(row["id"])
 
 
 async def step(page: Page, status: str) -> None:
@@ -337,3 +350,102 @@ async def test_a_manager_registers_equipment_and_a_solution(new_context: NewCont
         ("repair", "Gasket replaced"),
         ("out_of_service", "Door gasket leaking"),
     ]
+
+
+async def test_review_screens_and_corrections(new_context: NewContext) -> None:
+    """The inspector reads the log books, Bowie-Dick tests, HLD log and step records with filters and
+    cannot correct; the assistant corrects her own cleaning record; the manager corrects a released
+    load's BI to positive and the load fails (the failed-BI path), its correction shown."""
+    c = await clinic()
+    await make_user("inspector", site_id=c["site"], role=Role.INSPECTOR)
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    code = c["device"].label_code
+    nurse = Principal(
+        user_id=await _user_id("nurse"),
+        username="nurse",
+        display_name="Nurse",
+        is_superuser=False,
+        roles={c["site"]: Role.ASSISTANT},
+    )
+    for kind, extra in (
+        (StepKind.POINT_OF_USE, {}),
+        (StepKind.CLEAN, {"method": CleanMethod.MANUAL}),
+        (StepKind.INSPECT, {"result": InspectResult.PASS}),
+        (StepKind.PACKAGE, {"initials": "AB"}),
+    ):
+        done = await devices.record_step(
+            nurse, c["site"], StepIn(code=code, step=kind, **extra), now=utcnow()
+        )
+    assert done.pack is not None
+    load = await loads.create_load(
+        SYSTEM,
+        c["site"],
+        LoadCreate(
+            sterilizer_id=c["sterilizer"].id,
+            cycle_type="wrapped",
+            initials="AB",
+            packs=[done.pack.label_code],
+        ),
+        now=utcnow(),
+    )
+    ok = ResultsIn(physical_met=True, external_ci="pass", internal_ci="pass", bi_lot="BI-1")
+    await loads.record_results(SYSTEM, c["site"], load.id, ok, now=utcnow())
+    await loads.release(SYSTEM, c["site"], load.id, now=utcnow())
+    await sterilizers.add_log(
+        SYSTEM,
+        c["site"],
+        c["sterilizer"].id,
+        LogEntryIn(kind="maintenance", note="Door gasket"),
+        now=utcnow(),
+    )
+
+    ctx = await new_context(locale="fr-CA")
+    page = await ctx.new_page()
+    await sign_in(page, "inspector", "logs")
+    await page.goto("/#/sterilization")
+    await page.click("#open-rp-records")
+    await page.wait_for_url("**/#/rp-records")
+    await expect(page.locator("#rp-records li.rp-step")).to_have_count(5)  # 4 scans + the release
+    await page.select_option("#rp-records-filter select[name=status]", "cleaned")
+    await page.click("#rp-records-filter button[type=submit]")
+    await expect(page.locator("#rp-records li.rp-step")).to_have_count(1)
+    await expect(page.locator("#rp-records li.rp-step")).to_contain_text("Manuel")
+    await expect(page.locator(".rp-correct")).to_have_count(0)  # inspectors only read
+    await check_screen(page, "reprocessing-steps-fr")
+    await page.select_option("#rp-records-filter select[name=kind]", "log")
+    await expect(page.locator("#rp-records li.rp-logbook")).to_contain_text("Door gasket")
+    await page.select_option("#rp-records-filter select[name=kind]", "bd")
+    await expect(page.locator("#rp-records-none")).to_be_visible()
+    await page.select_option("#rp-records-filter select[name=kind]", "hld")
+    await expect(page.locator("#rp-records-none")).to_be_visible()
+
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "nurse", "scan")
+    await page.goto("/#/rp-records?kind=steps&status=cleaned")
+    row = page.locator("#rp-records li.rp-step")
+    await row.locator(".rp-correct summary").click()
+    await row.locator("select[name=method]").select_option("washer")
+    await row.locator("textarea[name=reason]").fill("It went through the washer.")
+    await row.locator(".rp-correct-step button[type=submit]").click()
+    await expect(page.locator("#rp-records li.rp-step")).to_have_count(2)
+    await expect(page.locator("#rp-records li.rp-was-corrected")).to_contain_text("Corrected by entry")
+    await expect(page.locator("#rp-records li.rp-step").nth(1)).to_contain_text("It went through the washer.")
+    fix = await Step.select().where(Step.corrects.is_not_null()).first()
+    assert fix is not None and (fix["method"], fix["actor"]) == ("washer", nurse.actor)
+
+    ctx = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto("/#/sterilization")
+    item = page.locator("#rp-log li.rp-log-load")
+    await item.locator(".rp-correct summary").click()
+    await item.locator("select[name=bi_result]").select_option("positive")
+    await item.locator("textarea[name=reason]").fill("Lab called: the BI grew.")
+    await item.locator(".rp-correct-load button[type=submit]").click()
+    await expect(page.locator("#rp-log li.rp-log-load")).to_have_attribute("data-status", "failed")
+    await page.locator("#rp-log .rp-corrected summary").click()
+    await expect(page.locator("#rp-log .rp-corrections li")).to_contain_text("Lab called: the BI grew.")
+    await expect(page.locator("#rp-log .rp-corrections li")).to_contain_text("BI: Not read yet → Positive")
+    assert await Failure.count().where(Failure.kind == "bi_positive") == 1
+    await check_screen(page, "reprocessing-records-corrected")

@@ -35,11 +35,11 @@ function loadRow(l, rerender) {
     box.addEventListener("toggle", async () => {
       if (!box.open || list.childElementCount) return;
       const detail = await get(api(`/reprocessing/loads/${l.id}`));
-      list.append(...detail.corrections.map((c) => h("li", {},
-        h("span", { class: "muted" }, `${formatDateTime(c.at)} · ${c.actor_name}`),
-        h("span", {}, Object.keys(c.after).filter((k) => c.before[k] !== c.after[k])
-          .map((k) => `${t(`rp.field.${k}`)}: ${show(c.before[k])} → ${show(c.after[k])}`).join("; ")),
-        h("span", {}, t("rp.reason_was", { reason: c.reason })))));
+      list.append(...detail.corrections.map((c) => h("li", { class: "rp-correction" },
+        h("div", { class: "muted" }, `${formatDateTime(c.at)} · ${c.actor_name}`),
+        h("div", {}, Object.keys(c.after).filter((k) => c.before[k] !== c.after[k])
+          .map((k) => `${t(`rp.field.${k}`)}: ${show(k, c.before[k])} → ${show(k, c.after[k])}`).join("; ")),
+        h("div", {}, t("rp.reason_was", { reason: c.reason })))));
     });
     item.append(box);
   }
@@ -47,10 +47,12 @@ function loadRow(l, rerender) {
   return item;
 }
 
-function show(value) {
+function show(key, value) {
   if (value === true) return t("rp.yes");
   if (value === false) return t("rp.no");
-  return value || "—";
+  if (!value) return "—";
+  if (key === "bi_result") return t(`rp.bi.${value}`);
+  return key.endsWith("_ci") ? t(`rp.ci.${value}`) : value;
 }
 
 function correctForm(l, rerender) {
@@ -169,9 +171,9 @@ export async function render(view, { rerender } = {}) {
         t("rp.report")), isManager() && !f.closed_at ? failureActions(f) : null)))
     : h("p", { class: "empty" }, t("rp.no_failures"));
 
-  view.replaceChildren(screen(t("rp.records"), filter,
+  view.replaceChildren(screen(t("rp.records"),
+    h("a", { href: "#/rp-records", class: "btn btn-block btn-link", id: "open-rp-records" }, t("rp.other_records")), filter,
     h("h2", {}, t("rp.missing_today")), gaps,
-    h("a", { href: "#/rp-records", class: "btn btn-block btn-link", id: "open-rp-records" }, t("rp.other_records")),
     h("h2", {}, t("rp.log")),
     h("div", { class: "row-between" },
       h("a", { class: "btn btn-small", id: "rp-csv", href: api(`/reprocessing/loads/export.csv?${query}`) }, "CSV"),
