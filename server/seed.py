@@ -142,4 +142,8 @@ async def seed(name: str, *, now: datetime) -> list[SeedResult]:
         from server.cleaning.seed import load_cleaning
 
         created += await load_cleaning(folder / "cleaning.json", clinic.site_id, now=now)
+    if (folder / "reprocessing.json").exists():
+        from server.reprocessing.seed import load_reprocessing
+
+        created += await load_reprocessing(folder / "reprocessing.json", clinic.site_id, now=now)
     return [SeedResult(clinic.site_id, clinic.site_name, created, clinic.logins)]
