@@ -49,7 +49,8 @@ PROVINCES = {
 }
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD_LENGTH = 10
+# OWASP ASVS 4.0 L1 2.1.1: at least 12 characters.
+MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200
 
 

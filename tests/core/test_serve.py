@@ -163,7 +163,7 @@ def test_createuser_from_the_command_line() -> None:
     assert dup.returncode != 0
     assert "is taken" in dup.stderr
     weak = _createuser("day-nurse", "short")
-    assert weak.returncode != 0 and "at least 10 characters" in weak.stderr
+    assert weak.returncode != 0 and "at least 12 characters" in weak.stderr
 
 
 def test_jobs_run_once_for_cron(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import { mailCard, siteSettingsCard } from "/js/alerts-mail.js";
 export async function render(view) {
   const me = state.me;
   const current = h("input", { name: "current_password", type: "password", autocomplete: "current-password", required: true });
-  const next = h("input", { name: "new_password", type: "password", autocomplete: "new-password", minlength: 10, required: true });
+  const next = h("input", { name: "new_password", type: "password", autocomplete: "new-password", minlength: 12, required: true });
   const form = h("form", { class: "card stack" }, h("h2", {}, t("account.change_password")),
     field(t("account.current_password"), current), field(t("account.new_password"), next),
     h("button", { type: "submit", class: "btn btn-block" }, t("app.save")));

@@ -53,7 +53,7 @@ function peopleSection(site, rerender) {
         h("div", { class: "row" },
           h("button", { type: "button", class: "btn btn-small", onclick: async () => {
             const pw = await askDialog(`${t("admin.reset_password")}: ${m.display_name}. ${t("admin.new_password")}`,
-              { type: "password", minlength: 10 });
+              { type: "password", minlength: 12 });
             if (!pw) return;
             if (await attempt(null, () => writeNow("POST", `/api/sites/${site}/members/${m.user_id}/password`, { new_password: pw }))) {
               toast(t("admin.reset_done", { name: m.display_name }));
