@@ -86,8 +86,7 @@ export function reorderSection(d) {
     h("p", { class: `muted ${d.sterilization_gaps_today ? "gaps" : ""}`, id: "reorder-gaps" }, d.sterilization_gaps_today
       ? t("reorder.gaps_today", { n: d.sterilization_gaps_today }) : t("reorder.gaps_none")),
     d.items_without_cost > 0 && h("p", { class: "notice notice-info", id: "reorder-no-cost" },
-      t("reorder.no_cost", { n: d.items_without_cost, total: d.active_items }), " ",
-      manager && h("a", { href: "#/stock" }, t("reorder.set_costs"))),
+      t("reorder.no_cost", { n: d.items_without_cost, total: d.active_items }), " ", t("reorder.set_costs")),
     h("h3", {}, t("reorder.expiring")),
     barList(d.expiring.map((e) => ({
       label: t("reorder.within", { days: e.days }),

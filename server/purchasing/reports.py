@@ -331,7 +331,7 @@ def _text(key: str, row: dict[str, Any], lang: Lang) -> str:
 
 _WIDTHS = {
     "month": 52,
-    "reason": 110,
+    "reason": 130,
     "item": 170,
     "kind": 60,
     "lot": 70,
