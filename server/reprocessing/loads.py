@@ -639,8 +639,25 @@ def failure_read(row: dict[str, Any]) -> FailureRead:
     )
 
 
-async def list_failures(site_id: int) -> list[FailureRead]:
-    rows = await Failure.select().where(Failure.site == site_id).order_by(Failure.opened_at, ascending=False)
+async def list_failures(
+    site_id: int,
+    *,
+    sterilizer_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    open_only: bool | None = None,
+) -> list[FailureRead]:
+    """Newest first. Failures are few (a handful a year at a clinic): one list, no pages."""
+    where: Any = Failure.site == site_id
+    if sterilizer_id is not None:
+        where &= Failure.sterilizer == sterilizer_id
+    if start is not None:
+        where &= Failure.opened_at >= start
+    if end is not None:
+        where &= Failure.opened_at < end
+    if open_only is not None:
+        where &= Failure.closed_at.is_null() if open_only else Failure.closed_at.is_not_null()
+    rows = await Failure.select().where(where).order_by(Failure.opened_at, ascending=False)
     return [failure_read(r) for r in rows]
 
 

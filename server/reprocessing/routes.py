@@ -12,6 +12,7 @@ from litestar.response import Stream
 
 from server.clock import utcnow
 from server.core.permissions import manage_site, read_site, write_site
+from server.core.service import site_zone
 from server.http import Caller, IdempotencyKey, once
 from server.reprocessing import (
     corrections,
@@ -614,9 +615,21 @@ class FailureController(Controller):
     path = f"{BASE}/failures"
     tags = ["reprocessing"]
 
-    @get("/", guards=[read_site], summary="Failures and recalls")
-    async def list_failures(self, site_id: PathId) -> list[FailureRead]:
-        return await loads.list_failures(site_id)
+    @get("/", guards=[read_site], summary="Failures and recalls, by sterilizer, days and open or closed")
+    async def list_failures(
+        self,
+        site_id: PathId,
+        sterilizer_id: SterilizerFilter = None,
+        from_date: FromDay = None,
+        to_date: ToDay = None,
+        open_only: Annotated[
+            bool | None, Parameter(description="Only open (true) or closed (false).")
+        ] = None,
+    ) -> list[FailureRead]:
+        start, end = review.day_bounds(await site_zone(site_id), from_date, to_date)
+        return await loads.list_failures(
+            site_id, sterilizer_id=sterilizer_id, start=start, end=end, open_only=open_only
+        )
 
     @get(
         "/{failure_id:int}", guards=[read_site], summary="A failure with its recalled packs and their visits"

@@ -101,6 +101,15 @@ async def test_a_bi_corrected_to_positive_takes_the_failed_bi_path(as_: As) -> N
     assert "bi_result positive → negative" in corrected
     assert by_number["1"]["corrections"] == ""
 
+    # The failures list filters by sterilizer, days and open or closed.
+    async def kinds(**params: object) -> list[str]:
+        return [f["kind"] for f in (await insp.get(f"{base}/failures", params=params)).json()]
+
+    assert await kinds(sterilizer_id=st["id"], open_only="true") == ["bi_positive"]
+    assert await kinds(sterilizer_id=other["id"]) == []
+    assert await kinds(open_only="false") == []
+    assert await kinds(from_date="2020-01-01", to_date="2020-01-31") == []
+
 
 async def test_a_failing_correction_before_release_sends_the_packs_back(as_: As) -> None:
     c = await _clinic()
