@@ -213,6 +213,25 @@ async function boot() {
   setInterval(updateBell, 60_000);
   render();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  warmScreens();
+}
+
+// The screens each role works in beyond the shell. Once the service worker controls the page they
+// are loaded (not shown): the worker caches them, so they open with no network later.
+const ROLE_SCREENS = {
+  assistant: ["stock", "lot", "count", "cleaning", "cleaning-log", "fridge", "alerts", "reprocessing", "loads",
+    "equipment"],
+  inspector: ["cleaning-records", "cleaning-log", "fridge", "incidents", "rp-records", "sterilization", "loads"],
+};
+
+async function warmScreens() {
+  if (!("serviceWorker" in navigator) || !state.me || !navigator.onLine) return;
+  const sw = navigator.serviceWorker;
+  await sw.ready;
+  if (!sw.controller) await new Promise((done) => sw.addEventListener("controllerchange", done, { once: true }));
+  const names = ROLE_SCREENS[role()] || Object.keys(VIEWS); // managers and admins: every screen
+  for (const name of names) await VIEWS[name]?.().catch(() => {});
+  document.documentElement.dataset.screensCached = "true";
 }
 
 export async function signIn(username, password) {
@@ -220,6 +239,7 @@ export async function signIn(username, password) {
   setMe(me);
   outbox.flush();
   go(home());
+  warmScreens();
 }
 
 export async function signOut() {

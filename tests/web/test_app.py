@@ -217,3 +217,24 @@ async def test_english_and_french_have_the_same_strings(page: Page) -> None:
     )
     assert missing["fr"] == [] and missing["en"] == []
     assert missing["same"] == [], "untranslated strings"
+
+
+async def test_a_roles_screens_open_offline_after_the_first_visit(new_context: NewContext) -> None:
+    await people()
+    ctx: BrowserContext = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "assistant")
+    await expect(page.locator(".screen-title")).to_have_text("Scan")
+    # Past the shell, the assistant's screens are loaded once the worker controls the page.
+    await expect(page.locator("html[data-screens-cached]")).to_have_count(1, timeout=30_000)
+    await ctx.set_offline(True)
+    await page.reload()
+    await expect(page.locator(".screen-title")).to_have_text("Scan")
+    await page.goto("/#/alerts")  # never opened online
+    await expect(page.locator(".screen-title")).to_have_text("Alerts")
+    modules = ["cleaning", "cleaning-log", "fridge", "reprocessing", "loads", "equipment", "lot", "count"]
+    loaded = await page.evaluate(
+        "(names) => Promise.all(names.map((n) => import(`/js/views/${n}.js`).then(() => true, () => false)))",
+        modules,
+    )
+    assert dict(zip(modules, loaded, strict=True)) == dict.fromkeys(modules, True)
