@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from server import sql
 from server.csvcell import cell
 from server.errors import NotFound
+from server.purchasing.rules import format_cad
 from server.purchasing.schemas import OrderRead
 
 ORDER_CSV_COLUMNS = [
@@ -25,7 +27,18 @@ ORDER_CSV_COLUMNS = [
     "received_units",
     "discrepancy",
     "discrepancy_units",
+    "unit_price_cad",
+    "line_value_cad",
 ]
+
+
+def _amount(value: float | None, places: str) -> str:
+    """Dollars for the CSV; empty when the price is not known."""
+    return "" if value is None else str(Decimal(str(value)).quantize(Decimal(places)))
+
+
+def _price(value: float | None) -> str:
+    return "" if value is None else format_cad(Decimal(str(value)))
 
 
 def _local(at: datetime | None, tz: ZoneInfo) -> str:
@@ -70,6 +83,8 @@ def order_csv(order: OrderRead, ctx: dict[str, Any]) -> str:
             ln.received_units,
             ln.discrepancy.value,
             ln.discrepancy_units,
+            _amount(ln.unit_price, "0.0001"),
+            _amount(ln.line_value, "0.01"),
         ]
         writer.writerow([cell(v) for v in row])
     return out.getvalue()
@@ -85,7 +100,15 @@ def order_pdf(order: OrderRead, ctx: dict[str, Any]) -> bytes:
     title = f"Purchase order {order.number}"
     pdf.setTitle(title)
     supplier = ctx["supplier"]
-    columns = [(40, "Item"), (300, "GTIN"), (410, "Packs"), (460, "Pack size"), (520, "Units")]
+    columns = [
+        (40, "Item"),
+        (250, "GTIN"),
+        (340, "Packs"),
+        (380, "Pack size"),
+        (430, "Units"),
+        (470, "Unit price"),
+        (530, "Value"),
+    ]
 
     def header() -> float:
         pdf.setFont("Helvetica-Bold", 14)
@@ -117,17 +140,23 @@ def order_pdf(order: OrderRead, ctx: dict[str, Any]) -> bytes:
             y = header()
             pdf.setFont("Helvetica", 9)
         cells = [
-            ln.item_name[:48],
+            ln.item_name[:40],
             ctx["gtins"].get(ln.id, ""),
             str(ln.packs),
             str(ln.pack_qty),
             str(ln.ordered_units),
+            _price(ln.unit_price),
+            _price(ln.line_value),
         ]
         for (x, _), text in zip(columns, cells, strict=True):
             pdf.drawString(x, y, text)
         y -= 13
     if not order.lines:
         pdf.drawString(40, y, "This order has no lines.")
+    elif order.value is not None:
+        pdf.setFont("Helvetica-Bold", 9)
+        pdf.drawString(470, y - 4, "Total")
+        pdf.drawString(530, y - 4, _price(order.value))
     pdf.showPage()
     pdf.save()
     return buf.getvalue()

@@ -98,6 +98,16 @@ async def _sent_gloves_order(
     return mgr, sent.json()
 
 
+def _pdf_text(pdf: bytes) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    finally:
+        doc.close()
+
+
 def dm(gtin: str, expiry: str, lot: str) -> str:
     return f"01{gtin}17{expiry}10{lot}"
 
@@ -432,6 +442,7 @@ async def test_roles(client: Client) -> None:
 
 async def test_order_csv_and_pdf(client: Client) -> None:
     c = await _clinic(client)
+    await catalog.update_item(SYSTEM, c["site"], c["gloves"], ItemUpdate(unit_cost=0.15), now=utcnow())
     mgr, order = await _sent_gloves_order(client, c, packs=3)
     url = f"{c['orders']}/{order['id']}"
     resp = await mgr.get(f"{url}/order.csv")
@@ -452,6 +463,8 @@ async def test_order_csv_and_pdf(client: Client) -> None:
             "received_units": "0",
             "discrepancy": "none",
             "discrepancy_units": "0",
+            "unit_price_cad": "0.1500",
+            "line_value_cad": "4.50",
         }
     ]
     pdf = await mgr.get(f"{url}/order.pdf")
@@ -459,6 +472,8 @@ async def test_order_csv_and_pdf(client: Client) -> None:
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
     assert order["number"].encode() in pdf.content  # the title is stored uncompressed in the metadata
+    text = _pdf_text(pdf.content)
+    assert "Nitrile gloves" in text and "$0.15" in text and "$4.50" in text and "Total" in text
 
 
 async def test_suppliers_are_unique_by_name_and_editable(client: Client) -> None:
