@@ -117,6 +117,9 @@ async function render() {
     // Sterilization records (loads, indicators, what is missing today, failures, CSV/PDF) too.
     container.querySelector("#open-cleaning-records")?.after(
       h("a", { href: "#/sterilization", class: "btn btn-block btn-link", id: "open-sterilization" }, t("rp.records")));
+    // Stock reports in dollars (wastage, expiry loss, usage, valuation; CSV/PDF), inspectors included.
+    container.querySelector("#open-sterilization")?.after(
+      h("a", { href: "#/reorder?reports=1", class: "btn btn-block btn-link", id: "open-stock-reports" }, t("dashboard.stock_reports")));
   }
   // Sterilizer loads from the manager's dashboard and the assistant's tasks.
   if (["dashboard", "tasks"].includes(name) && role() !== "inspector") {
