@@ -92,6 +92,7 @@ def _log(row: dict[str, Any], items: list[LogItemRead]) -> LogRead:
         items=items,
         corrects=row["corrects"],
         reason=row["reason"],
+        void=bool(row["void"]),
     )
 
 
@@ -185,6 +186,7 @@ CSV_COLUMNS = [
     "corrects",
     "correction_reason",
     "corrected_by",
+    "void",
 ]
 
 
@@ -218,6 +220,7 @@ def logs_to_csv(logs: Iterable[LogRead], tz: Any) -> str:
             log.corrects or "",
             log.reason,
             log.corrected_by or "",
+            "yes" if log.void else "",
         ]
         writer.writerow([cell(v) for v in row])
     return out.getvalue()
@@ -279,7 +282,8 @@ def logs_to_pdf(logs: list[LogRead], tz: Any, title: str) -> bytes:
             pdf.drawString(x, y, text)
         notes = []
         if log.corrects is not None:
-            notes.append((160, f"Correction of #{log.corrects}: {log.reason[:110]}"))
+            void = " (withdrawn: not done or wrong room/plan)" if log.void else ""
+            notes.append((160, f"Correction of #{log.corrects}{void}: {log.reason[:100]}"))
         if log.corrected_by is not None:
             notes.append((160, f"CORRECTED by #{log.corrected_by}: does not count; see that entry."))
         notes += [

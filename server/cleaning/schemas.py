@@ -147,13 +147,15 @@ class LogCreate(Request):
 
 
 class LogCorrection(Request):
-    """The cleaning as it really was, against the same checklist version, and why it is corrected."""
+    """The cleaning as it really was, against the same checklist version, and why it is corrected;
+    or, with ``void``, that it should not have been logged (not done, wrong room or plan)."""
 
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-    started_at: datetime
-    ended_at: datetime
-    items: Annotated[list[ItemIn], msgspec.Meta(max_length=60)]
+    void: bool = False
     # Omitted: as in the original log.
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    items: Annotated[list[ItemIn], msgspec.Meta(max_length=60)] | None = None
     product: Product | None = None
     din: Din | None = None
     visit_code: VisitCode | None = None
@@ -190,6 +192,7 @@ class LogRead(Read):
     corrects: int | None = None  # the log this one corrects
     reason: str = ""  # why (corrections)
     corrected_by: int | None = None  # the later log that corrects this one (then this one no longer counts)
+    void: bool = False  # a correction that withdraws the log it corrects (it counts as nothing)
 
 
 class LogPage(Read):

@@ -14,6 +14,7 @@ from server.cleaning import rules
 from server.cleaning.plans import get_plan, list_plans, room_row
 from server.cleaning.rules import DueState, ItemResult, PlanKind, Schedule
 from server.cleaning.schemas import (
+    ItemIn,
     LogCorrection,
     LogCreate,
     LogItemRead,
@@ -112,13 +113,13 @@ async def tasks(site_id: int, *, now: datetime) -> list[TaskRead]:
 
 
 # Every active plan at every active site with its latest log (a corrected log is replaced by its
-# correction) and request: the overdue sweep's input in one query, however many sites (design §6:
-# sweeps are set-based, not a loop per site).
+# correction; a void correction stands for nothing) and request: the overdue sweep's input in one
+# query, however many sites (design §6: sweeps are set-based, not a loop per site).
 _SWEEP_INPUT = """
 SELECT p.id, p.site, p.kind, p.name, p.due_time, p.weekday, p.due_within_minutes, p.room,
        r.name AS room_name, s.timezone,
        (SELECT MAX(l.ended_at) FROM cleaning_log l WHERE l.plan = p.id
-          AND NOT EXISTS (SELECT 1 FROM cleaning_log c WHERE c.corrects = l.id)) AS last_done,
+          AND l.void = {} AND NOT EXISTS (SELECT 1 FROM cleaning_log c WHERE c.corrects = l.id)) AS last_done,
        (SELECT MAX(q.requested_at) FROM cleaning_request q WHERE q.plan = p.id) AS last_request
 FROM cleaning_plan p
 JOIN location r ON r.id = p.room
@@ -134,7 +135,7 @@ async def overdue_sweep(*, now: datetime) -> dict[int, list[TaskRead]]:
     (local midnights and DST are not something both engines can compute in SQL)."""
     zones: dict[str, ZoneInfo] = {}
     found: dict[int, list[TaskRead]] = {}
-    for r in await sql.fetch(_SWEEP_INPUT, True, True):
+    for r in await sql.fetch(_SWEEP_INPUT, False, True, True):
         kind = PlanKind(r["kind"])
         schedule = Schedule(
             kind=kind,
@@ -183,14 +184,15 @@ async def _version(plan_id: int, number: int) -> dict[str, Any]:
 
 
 def counted(site_id: int) -> Any:
-    """Logs that count: those no later log corrects (a correction replaces what it corrects)."""
+    """Logs that count: those no later log corrects (a correction replaces what it corrects), and
+    not a void correction (it withdraws what it corrects and stands for nothing)."""
     corrected = CleaningLog.select(CleaningLog.corrects).where(
         (CleaningLog.site == site_id) & CleaningLog.corrects.is_not_null()
     )
-    return (CleaningLog.site == site_id) & CleaningLog.id.not_in(corrected)
+    return (CleaningLog.site == site_id) & CleaningLog.id.not_in(corrected) & CleaningLog.void.eq(False)
 
 
-def _checked(items: list[str], data: LogCreate | LogCorrection, now: datetime) -> list[ItemResult]:
+def _checked(items: list[str], data: LogCreate, now: datetime) -> list[ItemResult]:
     results = [ItemResult(i.position, i.done, i.skip_reason.strip()) for i in data.items]
     problems = rules.checklist_problems(items, results) + rules.time_problems(
         data.started_at, data.ended_at, now
@@ -209,16 +211,17 @@ async def _insert(
     site_id: int,
     plan: PlanRead,
     version: dict[str, Any],
-    data: LogCreate | LogCorrection,
+    data: LogCreate,
     answers: tuple[list[ItemResult], str, str, str, str],
     *,
-    corrects: int | None,
+    corrects: int | None = None,
+    reason: str = "",
+    void: bool = False,
     now: datetime,
 ) -> LogRead:
     """Write one log, its items and its audit event (inside the caller's transaction)."""
     results, product, din, visit_code, note = answers
     items: list[str] = json.loads(version["items"])
-    reason = data.reason.strip() if isinstance(data, LogCorrection) else ""
     done = sum(1 for r in results if r.done)
     rows = await CleaningLog.insert(
         CleaningLog(
@@ -241,23 +244,25 @@ async def _insert(
             recorded_at=now,
             corrects=corrects,
             reason=reason,
+            void=void,
         )
     ).returning(CleaningLog.id)
     log_id = int(rows[0]["id"])
     answered = [(r, "" if r.done else r.skip_reason) for r in sorted(results, key=lambda r: r.position)]
-    await CleaningLogItem.insert(
-        *[
-            CleaningLogItem(
-                site=site_id,
-                log=log_id,
-                position=r.position,
-                text=items[r.position],
-                done=r.done,
-                skip_reason=reason_,
-            )
-            for r, reason_ in answered
-        ]
-    )
+    if answered:
+        await CleaningLogItem.insert(
+            *[
+                CleaningLogItem(
+                    site=site_id,
+                    log=log_id,
+                    position=r.position,
+                    text=items[r.position],
+                    done=r.done,
+                    skip_reason=reason_,
+                )
+                for r, reason_ in answered
+            ]
+        )
     log = LogRead(
         id=log_id,
         room_id=plan.room_id,
@@ -283,6 +288,7 @@ async def _insert(
         ],
         corrects=corrects,
         reason=reason,
+        void=void,
     )
     payload: dict[str, Any] = {
         "plan_id": plan.id,
@@ -297,7 +303,7 @@ async def _insert(
         "visit_code": visit_code,
     }
     if corrects is not None:
-        payload |= {"corrects": corrects, "reason": reason}
+        payload |= {"corrects": corrects, "reason": reason, "void": void}
     await audit.append(
         actor=principal.actor,
         site_id=site_id,
@@ -319,7 +325,7 @@ async def complete(principal: Principal, site_id: int, data: LogCreate, *, now: 
         product = version["product"] if data.product is None else data.product.strip()
         din = version["din"] if data.din is None else data.din
         answers = (results, product, din, data.visit_code, data.note)
-        return await _insert(principal, site_id, plan, version, data, answers, corrects=None, now=now)
+        return await _insert(principal, site_id, plan, version, data, answers, now=now)
 
 
 async def correct(
@@ -327,8 +333,9 @@ async def correct(
 ) -> LogRead:
     """A correction is a new log of the same plan and checklist version that names the log it
     corrects, with a reason; the original stays in the records, marked as corrected, and no longer
-    counts (due state, compliance). Whoever logged it, or a manager, may correct it, once: a later
-    fix corrects the correction."""
+    counts (due state, compliance). Omitted times and answers are the original's. A ``void``
+    correction withdraws the log (not done, wrong room or plan) and itself counts as nothing.
+    Whoever logged it, or a manager, may correct it, once: a later fix corrects the correction."""
     if not data.reason.strip():
         raise InvalidInput(
             "Say why this record is corrected.",
@@ -359,7 +366,15 @@ async def correct(
         )
         if version is None:
             raise NotFound("This checklist version does not exist.", code="version_not_found")
-        results = _checked(json.loads(version["items"]), data, now)
+        if data.void:  # withdrawn: when and what as logged, no checklist; it counts as nothing
+            redone, results = _as_logged(original, []), []
+        else:
+            logged = [
+                ItemIn(position=r["position"], done=r["done"], skip_reason=r["skip_reason"])
+                for r in await CleaningLogItem.select().where(CleaningLogItem.log == log_id)
+            ]
+            redone = _as_logged(original, logged if data.items is None else data.items, data)
+            results = _checked(json.loads(version["items"]), redone, now)
         answers = (
             results,
             original["product"] if data.product is None else data.product.strip(),
@@ -367,4 +382,28 @@ async def correct(
             original["visit_code"] if data.visit_code is None else data.visit_code,
             original["note"] if data.note is None else data.note,
         )
-        return await _insert(principal, site_id, plan, version, data, answers, corrects=log_id, now=now)
+        return await _insert(
+            principal,
+            site_id,
+            plan,
+            version,
+            redone,
+            answers,
+            corrects=log_id,
+            reason=data.reason.strip(),
+            void=data.void,
+            now=now,
+        )
+
+
+def _as_logged(original: dict[str, Any], items: list[ItemIn], data: LogCorrection | None = None) -> LogCreate:
+    """The corrected cleaning as a log to check and write: times omitted are the original's."""
+    started = data.started_at if data is not None and data.started_at is not None else original["started_at"]
+    ended = data.ended_at if data is not None and data.ended_at is not None else original["ended_at"]
+    return LogCreate(
+        plan_id=int(original["plan"]),
+        version=1,  # not read: the version is the original's
+        started_at=started,
+        ended_at=ended,
+        items=items,
+    )

@@ -91,6 +91,8 @@ class CleaningLog(Table, tablename="cleaning_log"):
         references="self", on_delete=OnDelete.no_action, null=True, default=None
     )
     reason = Text()
+    # A correction that withdraws what it corrects: not done, or logged for the wrong room or plan.
+    void = Boolean(default=False)
 
 
 class CleaningLogItem(Table, tablename="cleaning_log_item"):

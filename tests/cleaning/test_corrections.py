@@ -9,6 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from server.cleaning import plans, reports, service
 from server.cleaning.reports import LogFilter
 from server.cleaning.rules import DueState, PlanKind, may_correct
@@ -247,3 +249,74 @@ async def test_two_corrections_racing_for_one_log_record_one(client: Client) -> 
     assert all(isinstance(r, Conflict) for r in results if isinstance(r, BaseException))
     assert await CleaningLog.count().where(CleaningLog.corrects == log["id"]) == 1
     assert await AuditEvent.count().where(AuditEvent.action == "cleaning.correction") == 1
+
+
+async def test_a_void_correction_withdraws_a_log_logged_by_mistake(client: Client) -> None:
+    c, _, log = await _logged(client)  # between patients, room 1
+    daily = next(p for p in await plans.list_plans(c["site"]) if p.kind == "daily")
+    asst = await login(client, "asst")
+    done = (await asst.post(f"{c['base']}/logs", _log_body(msgspec.to_builtins(daily)))).json()
+    room = (await asst.get(f"{c['base']}/rooms/{c['room']}")).json()
+    assert {s["plan"]["id"]: s["state"] for s in room["plans"]}[daily.id] == "done"
+    # Scanned the wrong room's label: nothing was cleaned here. No times or answers needed.
+    resp = await asst.post(
+        f"{c['base']}/logs/{done['id']}/correct", {"reason": "Wrong room scanned", "void": True}
+    )
+    assert resp.status_code == 201, resp.text
+    void = resp.json()
+    assert (void["void"], void["corrects"], void["items_done"], void["items"]) == (True, done["id"], 0, [])
+    assert void["ended_at"] == done["ended_at"]
+    room = (await asst.get(f"{c['base']}/rooms/{c['room']}")).json()
+    assert {s["plan"]["id"]: s["state"] for s in room["plans"]}[daily.id] in ("due", "overdue")
+    assert {s["plan"]["id"]: s["last_done_at"] for s in room["plans"]}[daily.id] is None
+    rows = list(csv.DictReader(io.StringIO((await asst.get(f"{c['base']}/logs/export.csv")).text)))
+    assert {int(r["log_id"]): (r["void"], r["corrected_by"]) for r in rows} == {
+        log["id"]: ("", ""),
+        done["id"]: ("", str(void["id"])),
+        void["id"]: ("yes", ""),
+    }
+    # Only the reason changed? Omitted times and answers are the original's.
+    fixed = await asst.post(
+        f"{c['base']}/logs/{log['id']}/correct", {"reason": "Visit code typo", "visit_code": "V-8"}
+    )
+    assert fixed.status_code == 201, fixed.text
+    body = fixed.json()
+    assert (body["visit_code"], body["started_at"], body["ended_at"]) == (
+        "V-8",
+        log["started_at"],
+        log["ended_at"],
+    )
+    assert [i["done"] for i in body["items"]] == [i["done"] for i in log["items"]]
+
+
+async def test_compliance_does_not_count_a_withdrawn_log() -> None:
+    site = await make_site()
+    room = await make_location(site, "Room 1")
+    spec = PlanCreate(
+        room_id=room, kind=PlanKind.DAILY, name="End of day", items=["Exam table"], due_time="18:00"
+    )
+    plan = await plans.create_plan(SYSTEM, site, spec, now=utc(2026, 6, 1))
+    ended = utc(2026, 6, 10, 21)  # 17:00 EDT: on time
+    log = await service.complete(
+        SYSTEM,
+        site,
+        LogCreate(
+            plan_id=plan.id,
+            version=1,
+            started_at=ended - timedelta(minutes=5),
+            ended_at=ended,
+            items=[ItemIn(position=0, done=True)],
+        ),
+        now=ended,
+    )
+    day = LogFilter(start=utc(2026, 6, 10, 4), end=utc(2026, 6, 11, 4))
+    before = await reports.compliance(site, day, now=utc(2026, 6, 20))
+    assert [(r.on_time, r.missed) for r in before] == [(1, 0)]
+    await service.correct(
+        SYSTEM, site, log.id, LogCorrection(reason="Not done", void=True), now=utc(2026, 6, 11)
+    )
+    after = await reports.compliance(site, day, now=utc(2026, 6, 20))
+    assert [(r.on_time, r.missed) for r in after] == [(0, 1)]
+    assert await service.overdue_sweep(now=utc(2026, 6, 10, 23)) == {
+        site: await service.tasks(site, now=utc(2026, 6, 10, 23))
+    }

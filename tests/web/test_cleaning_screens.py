@@ -337,3 +337,40 @@ async def test_an_assistant_corrects_their_own_log_and_the_inspector_sees_both_l
     await page.locator(f".clean-log[data-log='{original.id}'] .clean-log-open").click()
     await expect(page.locator("#clean-log-detail")).to_be_visible()
     await expect(page.locator("#clean-correct-open")).to_have_count(0)  # inspectors only read
+
+
+async def test_a_manager_withdraws_a_log_for_the_wrong_room(new_context: NewContext) -> None:
+    c = await clinic()
+    await make_user("boss", site_id=c["site"], role=Role.MANAGER)
+    between = next(p for p in c["plans"] if p.kind == "between_patients")
+    ended = utcnow() - timedelta(minutes=10)
+    original = await service.complete(
+        SYSTEM,
+        c["site"],
+        LogCreate(
+            plan_id=between.id,
+            version=1,
+            started_at=ended - timedelta(minutes=3),
+            ended_at=ended,
+            items=[ItemIn(position=i, done=True) for i in range(len(between.items))],
+        ),
+        now=utcnow(),
+    )
+    page = await (await new_context()).new_page()
+    await sign_in(page, "boss", "dashboard")
+    await page.goto(f"/#/cleaning-log?id={original.id}")
+    await page.click("#clean-correct-open")
+    form = page.locator("#clean-correct-form")
+    await form.get_by_label("Why is it corrected? (required)").fill("Scanned room 1, cleaned room 2")
+    await form.get_by_label("Nothing was cleaned here", exact=False).check()
+    await expect(form.locator("#clean-items")).to_be_hidden()
+    await form.get_by_role("button", name="Save the correction").click()
+    await page.locator("dialog").get_by_role("button", name="Yes").click()
+    await expect(page.locator(".outcome[data-outcome=sent]")).to_have_text("Correction saved")
+    await expect(page.locator("#clean-log-detail .clean-correction[data-void=true]")).to_have_text(
+        f"Record #{original.id} withdrawn: Scanned room 1, cleaned room 2"
+    )
+    rows = await CleaningLog.select(CleaningLog.void, CleaningLog.items_done).where(
+        CleaningLog.corrects == original.id
+    )
+    assert [(bool(r["void"]), r["items_done"]) for r in rows] == [(True, 0)]

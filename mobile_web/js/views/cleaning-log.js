@@ -43,7 +43,8 @@ export function correctionLinks(log) {
     log.corrected_by && h("a", { href: `#/cleaning-log?id=${log.corrected_by}`, class: "notice notice-warn clean-corrected",
       dataset: { correctedBy: log.corrected_by } }, t("clean.corrected_by", { id: log.corrected_by })),
     log.corrects && h("a", { href: `#/cleaning-log?id=${log.corrects}`, class: "notice notice-info clean-correction",
-      dataset: { corrects: log.corrects } }, t("clean.correction_of", { id: log.corrects, reason: log.reason })),
+      dataset: { corrects: log.corrects, void: String(log.void) } },
+      t(log.void ? "clean.withdrawal_of" : "clean.correction_of", { id: log.corrects, reason: log.reason })),
   ];
 }
 
@@ -77,27 +78,36 @@ function correctionForm(log, go) {
   const note = h("textarea", { name: "note", rows: 2, maxlength: 1000 });
   note.value = log.note;
   const status = h("div", { class: "clean-correct-outcome" });
+  // Withdrawing (nothing was cleaned here) needs only the reason: the answers are hidden.
+  const withdraw = h("input", { name: "void", type: "checkbox" });
+  const answersPart = h("div", { class: "stack" });
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, t("clean.correct_save"));
   const form = h("form", { class: "stack card", id: "clean-correct-form", novalidate: true, hidden: true },
     h("h2", {}, t("clean.correct")),
     h("p", { class: "muted" }, t("clean.correct_help")),
     field(t("clean.correct_reason"), reason),
-    field(t("clean.correct_start"), started), field(t("clean.correct_end"), ended),
+    h("label", { class: "row" }, withdraw, t("clean.correct_void")),
+    answersPart, error, status, submit);
+  answersPart.append(field(t("clean.correct_start"), started), field(t("clean.correct_end"), ended),
     h("ul", { class: "list", id: "clean-items" }, ...log.items.map((i) => itemRow(i.text, i.position, answers, update, i))),
     field(t("clean.plan_product"), product), field(t("clean.plan_din"), din),
-    field(t("clean.visit"), visit), field(t("clean.note"), note), error, status, submit);
+    field(t("clean.visit"), visit), field(t("clean.note"), note));
+  withdraw.addEventListener("change", () => { answersPart.hidden = withdraw.checked; update(); });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const fail = (text, focus) => { error.textContent = text; error.hidden = false; focus?.focus(); };
     if (!reason.value.trim()) return fail(t("clean.correct_need_reason"), reason);
+    if (withdraw.checked) return send({ reason: reason.value.trim(), void: true }, t("clean.void_confirm"));
     if (answers.some((a) => a === null)) return fail(t("clean.remaining", { n: answers.filter((a) => a === null).length }));
     if (answers.some((a) => !a.done && !a.skip_reason)) return fail(t("clean.need_reason"));
     if (!started.value || !ended.value) return fail(t("clean.correct_need_times"), started);
-    if (!await confirmDialog(t("clean.correct_confirm"))) return undefined;
-    submit.disabled = true;
-    const body = { reason: reason.value.trim(), started_at: fromLocalInput(started.value),
+    return send({ reason: reason.value.trim(), started_at: fromLocalInput(started.value),
       ended_at: fromLocalInput(ended.value), items: answers, product: product.value.trim(), din: din.value.trim(),
-      visit_code: visit.value.trim(), note: note.value.trim() };
+      visit_code: visit.value.trim(), note: note.value.trim() }, t("clean.correct_confirm"));
+  });
+  async function send(body, question) {
+    if (!await confirmDialog(question)) return undefined;
+    submit.disabled = true;
     const outcome = await sendWrite({ method: "POST", url: api(`/cleaning/logs/${log.id}/correct`), body,
       label: `${t("clean.correct")}: ${log.room_name} – ${log.plan_name}` });
     const notice = outcomeNotice(outcome, t("clean.correct_sent"));
@@ -109,7 +119,7 @@ function correctionForm(log, go) {
     submit.disabled = outcome.status === "queued"; // queued: the outbox sends it once back online
     status.replaceChildren(notice);
     return undefined;
-  });
+  }
   const open = h("button", { type: "button", class: "btn btn-block", id: "clean-correct-open", onclick: () => {
     open.hidden = true;
     form.hidden = false;
