@@ -91,3 +91,36 @@ async def test_a_logger_import_over_the_limit_changes_nothing(client: Client, si
     )
     assert resp.status_code == 413
     assert resp.json()["code"] == "too_large"
+
+
+async def test_no_cross_origin_access_is_granted(client: Client, site: int) -> None:
+    """No CORS: another origin's page cannot read answers with the user's cookie (ASVS 14.5.3)."""
+    await login(client, "amira")
+    evil = {"Origin": "https://evil.example"}
+    resp = await client.get("/api/me", headers=evil)
+    assert "access-control-allow-origin" not in resp.headers
+    assert "access-control-allow-credentials" not in resp.headers
+    preflight = await client.options(
+        "/api/me",
+        headers={
+            **evil,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-csrf-token",
+        },
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/js/../../pyproject.toml",
+        "/js/%2e%2e/%2e%2e/pyproject.toml",
+        "/..%2f..%2fserver/config.py",
+        "/css/..%5c..%5cREADME.md",
+    ],
+)
+async def test_static_files_cannot_be_escaped(client: Client, path: str) -> None:
+    resp = await client.get(path)
+    assert resp.status_code in (400, 404), f"{path}: {resp.status_code}"
+    assert "[project]" not in resp.text and "CLINITRACK_" not in resp.text

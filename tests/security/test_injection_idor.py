@@ -132,3 +132,40 @@ async def test_a_site_admin_cannot_write_to_another_sites_records_by_id(
     locations = (await client.get(f"/api/sites/{demo['site']}/locations")).json()
     items = (await client.get(f"/api/sites/{demo['site']}/items")).json()
     assert "Renamed" not in {row["name"] for row in locations + items}
+
+
+async def _secrets(site_id: int) -> set[str]:
+    """Names only the demo clinic holds: any of them in the intruder's answers is a leak."""
+    from server.core.tables import Location
+    from server.stock.tables import Item, Lot
+
+    names = {str(r["name"]) for r in await Site.select(Site.name).where(Site.id == site_id)}
+    names |= {str(r["name"]) for r in await Location.select(Location.name).where(Location.site == site_id)}
+    names |= {str(r["name"]) for r in await Item.select(Item.name).where(Item.site == site_id)}
+    names |= {str(r["lot_number"]) for r in await Lot.select(Lot.lot_number).where(Lot.site == site_id)}
+    return {n for n in names if len(n) >= 4}
+
+
+async def test_filters_naming_another_sites_records_leak_nothing(
+    app: Litestar, client: Client, demo: dict[str, int]
+) -> None:
+    secrets = await _secrets(demo["site"])
+    assert len(secrets) >= 10
+    await login(client, "intruder")
+    checked = 0
+    for path, op in _operations(app, "get"):
+        params = _required_query(op)
+        params.update(
+            {
+                p["name"]: "1"
+                for p in op.get("parameters", [])
+                if p["in"] == "query" and p["name"].endswith("_id")
+            }
+        )
+        resp = await client.get(_fill(path, demo["other"]), params=params)
+        assert resp.status_code < 500, f"GET {path}: {resp.status_code}"
+        if resp.status_code == 200 and not resp.headers["content-type"].startswith("application/pdf"):
+            leaked = sorted(s for s in secrets if s in resp.text)
+            assert not leaked, f"GET {path} {params} shows the other clinic's {leaked}"
+            checked += 1
+    assert checked >= 20
