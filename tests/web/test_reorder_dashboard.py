@@ -297,3 +297,22 @@ async def test_receiving_by_camera_finds_the_line_and_receives(
     assert receipt["units"] == 10 and float(receipt["unit_cost"]) == 0.2
     # After the redraw a single scanner listens (the old one let go of the camera and the keyboard).
     await expect(page.locator(".scanner")).to_have_count(1)
+
+
+async def test_an_inspector_downloads_the_stock_reports_in_french(new_context: NewContext) -> None:
+    site = await _clinic()
+    await make_user("insp", site_id=site, role=Role.INSPECTOR)
+    page: Page = await (await new_context(locale="fr-CA")).new_page()
+    await sign_in(page, "insp", "logs")
+    await page.click("#open-stock-reports")
+    await page.wait_for_url("**/#/reorder?reports=1")
+    await expect(page.locator("#reports li")).to_have_count(4)
+    await expect(page.locator("#reports li[data-report=valuation] strong")).to_have_text(
+        "Valeur du stock (maintenant)"
+    )
+    href = await page.locator("#reports li[data-report=valuation] a[data-format=pdf]").get_attribute("href")
+    assert href is not None and "lang=fr" in href
+    resp = await page.request.get(href)
+    assert resp.ok and resp.headers["content-type"] == "application/pdf"
+    await expect(page.locator("#reorder-form")).to_have_count(0)  # no ordering for inspectors
+    await check_screen(page, "reorder-reports-inspector")
