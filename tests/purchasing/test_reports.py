@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from server.alerts import sweep
@@ -13,7 +13,7 @@ from server.alerts.rules import LOW_STOCK, ORDER_OVERDUE
 from server.clock import utcnow
 from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
-from server.purchasing import service
+from server.purchasing import dashboard, service
 from server.purchasing.schemas import DraftLineIn, DraftsIn, ReceiveLineIn, SupplierIn
 from server.stock import catalog, ledger
 from server.stock.rules import ItemKind, WasteReason
@@ -299,3 +299,24 @@ async def test_dashboard_numbers(client: Client) -> None:
     d = (await mgr.get(f"/api/sites/{site}/reorder/dashboard")).json()
     assert d["overdue_tasks"] == [{"key": "order_overdue", "count": 1}]
     assert d["wastage_month"] == utcnow().astimezone(ZoneInfo("America/Toronto")).strftime("%Y-%m")
+
+
+async def test_dashboard_counts_overdue_cleaning_and_compliance(client: Client) -> None:
+    site = await make_site()  # America/Toronto
+    await make_location(site, "Exam Room 1")
+    await make_user("mgr", site_id=site, role=Role.MANAGER)
+    mgr = await login(client, "mgr")
+    made = await mgr.post(
+        f"/api/sites/{site}/cleaning/plans/defaults",
+        {"product": "Test wipes", "din": "11111111", "contact_seconds": 60},
+    )
+    assert made.status_code == 201, made.text  # between patients, daily (by 18:00), terminal
+    tz = ZoneInfo("America/Toronto")
+    tomorrow = (utcnow().astimezone(tz) + timedelta(days=1)).date()
+    late_evening = datetime.combine(tomorrow, time(22, 0), tzinfo=tz)  # the daily clean is late
+    d = await dashboard.dashboard(site, now=late_evening)
+    assert d.cleaning is not None and (d.cleaning.done, d.cleaning.total, d.cleaning.late) == (2, 3, 1)
+    assert [(o.key, o.count) for o in d.overdue_tasks] == [("cleaning", 1)]
+    morning = datetime.combine(tomorrow, time(9, 0), tzinfo=tz)  # due today, not late yet
+    d = await dashboard.dashboard(site, now=morning)
+    assert d.cleaning is not None and d.cleaning.late == 0 and d.overdue_tasks == []
