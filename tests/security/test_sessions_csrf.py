@@ -43,6 +43,16 @@ async def test_login_issues_a_new_session_id_every_time(client: Client, site: in
     assert (await client.get("/api/me")).status_code == 401
 
 
+async def test_signing_in_over_a_live_session_ends_it(client: Client, site: int) -> None:
+    await login(client, "bruno")  # a shared tablet: Bruno forgot to sign out
+    bruno = client.cookies.get(SESSION_COOKIE) or ""
+    resp = await client.post("/api/auth/login", json={"username": "amira", "password": PASSWORD})
+    assert resp.status_code == 200
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, bruno)
+    assert (await client.get("/api/me")).status_code == 401
+
+
 async def test_the_session_id_is_dead_after_logout_and_the_csrf_token_too(client: Client, site: int) -> None:
     s = await login(client, "amira")
     cookie = client.cookies.get(SESSION_COOKIE) or ""

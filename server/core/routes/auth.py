@@ -73,14 +73,21 @@ class AuthController(Controller):
             # the victim's browser in to the attacker's account (login CSRF).
             raise HTTPException(status_code=415, detail="Send the sign-in as application/json.")
         settings: Settings = request.app.state.settings
+        now = utcnow()
         token, principal = await auth.login(
             data.username,
             data.password,
             ip=_client_ip(request),
             secret_key=settings.secret_key,
             session_hours=settings.session_hours,
-            now=utcnow(),
+            now=now,
         )
+        # Signing in over a live session (a shared tablet) ends it: its id never outlives the switch.
+        previous = request.cookies.get(SESSION_COOKIE)
+        if previous:
+            old = await auth.resolve_session(previous, secret_key=settings.secret_key, now=now)
+            if old is not None:
+                await auth.logout(old, now=now)
         cookie = Cookie(
             key=SESSION_COOKIE,
             value=token,
