@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from server.alerts import sweep
@@ -15,6 +16,7 @@ from server.core.auth import SYSTEM
 from server.core.rules import LocationKind, Role
 from server.purchasing import dashboard, service
 from server.purchasing.schemas import DraftLineIn, DraftsIn, ReceiveLineIn, SupplierIn
+from server.reprocessing.tables import Load
 from server.stock import catalog, ledger
 from server.stock.rules import ItemKind, WasteReason
 from server.stock.schemas import ItemUpdate, UseIn, WasteIn
@@ -320,3 +322,54 @@ async def test_dashboard_counts_overdue_cleaning_and_compliance(client: Client) 
     morning = datetime.combine(tomorrow, time(9, 0), tzinfo=tz)  # due today, not late yet
     d = await dashboard.dashboard(site, now=morning)
     assert d.cleaning is not None and d.cleaning.late == 0 and d.overdue_tasks == []
+
+
+async def test_dashboard_reprocessing_compliance_counts_released_loads(client: Client) -> None:
+    site = await make_site()
+    await make_user("mgr", site_id=site, role=Role.MANAGER)
+    mgr = await login(client, "mgr")
+    base = f"/api/sites/{site}/reprocessing"
+    st = await mgr.post(
+        f"{base}/sterilizers",
+        {
+            "name": "Statim A",
+            "model": "Statim 5000",
+            "serial": "SN-1",
+            "kind": "gravity",
+            "cycle_types": ["wrapped"],
+        },
+    )
+    assert st.status_code == 201, st.text
+
+    async def load_of(name: str) -> dict[str, Any]:
+        device = await mgr.post(
+            f"{base}/devices", {"name": name, "kind": "set", "spaulding": "critical", "mifu": "MIFU-1"}
+        )
+        assert device.status_code == 201, device.text
+        code = device.json()["label_code"]
+        for step, extra in (
+            ("point_of_use", {}),
+            ("clean", {"method": "ultrasonic"}),
+            ("inspect", {"result": "pass"}),
+            ("package", {"initials": "ab"}),
+        ):
+            done = await mgr.post(f"{base}/steps", {"code": code, "step": step, **extra})
+            assert done.status_code == 201, done.text
+        body = {"sterilizer_id": st.json()["id"], "cycle_type": "wrapped", "initials": "AB"}
+        made = await mgr.post(f"{base}/loads", {**body, "packs": [done.json()["pack"]["label_code"]]})
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    released = await load_of("Suture set")
+    results: dict[str, Any] = {"physical_met": True, "external_ci": "pass", "internal_ci": "pass"}
+    if released["bi_required"]:
+        results["bi_lot"] = "BI-7"
+    assert (await mgr.post(f"{base}/loads/{released['id']}/results", results)).status_code == 201
+    ok = await mgr.post(f"{base}/loads/{released['id']}/release")
+    assert ok.status_code == 201 and ok.json()["status"] == "released", ok.text
+    await load_of("Forceps")  # left open
+    # Both ran yesterday (today's loads are still in progress, so they are not counted yet).
+    yesterday = utcnow().astimezone(ZoneInfo("America/Toronto")).date() - timedelta(days=1)
+    await Load.update({Load.day: yesterday}).where(Load.site == site)
+    d = (await mgr.get(f"/api/sites/{site}/reorder/dashboard")).json()
+    assert d["reprocessing"] == {"done": 1, "total": 2, "late": 1}
