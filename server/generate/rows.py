@@ -610,6 +610,7 @@ class SiteRows:
         n_loads = (self.scale.cycles + 3) // 4
         gap = (self.base - self.start - timedelta(days=2)) / max(n_loads, 1)
         cycle = 0
+        numbers: dict[date, int] = {}
         for g in range(n_loads):
             day_start = self.start + gap * g + timedelta(hours=13)  # about 9:00 in eastern Canada
             packs_here = min(4, self.scale.cycles - cycle)
@@ -644,13 +645,14 @@ class SiteRows:
                 pack_id += 1
                 cycle += 1
             started = day_start + timedelta(hours=4)
+            numbers[started.date()] = numbers.get(started.date(), 0) + 1  # busy clinics run 2 a day
             out["rp_load"].append(
                 (
                     load_id,
                     site,
                     sterilizer,
                     started.date(),
-                    1,
+                    numbers[started.date()],
                     started,
                     "Wrapped",
                     "load",
