@@ -166,6 +166,24 @@ async def demo_generate(scale: str, seed: int, base: str | None, sites: int | No
                f"logins s001-manager, s001-inspector, ... password {PASSWORD}")
 
 
+@demo.command(name="check", help="Check the stock ledger: levels = sum of movements, never negative.")
+@_run
+async def demo_check() -> None:
+    import time
+
+    from server.generate import checks
+
+    await _require_migrated()
+    started = time.monotonic()
+    mismatches, negative = await checks.level_mismatches(), await checks.negative_balances()
+    click.echo(
+        f"{mismatches} stock levels differ from their movements; {negative} movements leave a negative "
+        f"balance ({time.monotonic() - started:.1f} s)"
+    )
+    if mismatches or negative:
+        sys.exit(1)
+
+
 @cli.command(help="Create an account; the password is asked for, or read from stdin with --password-stdin.")
 @click.argument("username")
 @click.option("--display-name", default=None, help="Name shown in the app (default: the username).")
