@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 .DEFAULT_GOAL := help
 # Lint, then SQLite, then PostgreSQL, in that order, even under `make -j`.
 .NOTPARALLEL:
-.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock bench-labels bench-region
+.PHONY: help demo install install-test test test-sqlite test-postgres lint migrate seed run clean postgres-binaries chromium bench bench-web bench-stock bench-labels bench-region bench-load
 
 help: ## List the targets
 	@echo "clinitrack: make <target>"
@@ -70,6 +70,9 @@ bench-web: install-test ## Web client: bytes before/after the camera, repeat loa
 
 bench-stock: install-test ## Scan + use over HTTP at 1/10/50 clients vs the raw database ceiling
 	$(BIN)/python -m bench.stock_scan
+
+bench-load: install-test ## 50 scanners for 5 min on PostgreSQL, 4 workers; then ledger + audit checks (LOAD_ARGS=--duration 20)
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 bench-labels: $(RUNTIME_STAMP) ## Render 1,000 labels on Avery 5160 PDF (and roll PDF, ZPL): time and peak memory
 	$(BIN)/python -m bench.labels

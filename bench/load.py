@@ -505,6 +505,9 @@ async def run(args: argparse.Namespace) -> int:
             elapsed = time.perf_counter() - started
             server_errors = service.log_text().count(" ERROR ")
         problems = await check_ledger(url, stats)
+        # A shared checkout may gain a migration during a 5-minute run; `audit verify` would then
+        # refuse to read the chain ("run clinitrack migrate first"), so apply it first.
+        cli(env, "migrate")
         verified = audit_verify(env)
     finally:
         admin = await asyncpg.connect(PG_ADMIN)
