@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from typing import Any
 
 import aiosqlite
@@ -25,6 +26,18 @@ class PooledSQLiteTransaction(SQLiteTransaction):
         engine = self.engine
         assert isinstance(engine, PooledSQLiteEngine)  # noqa: S101
         return await engine.acquire()
+
+    async def begin(self) -> None:
+        try:
+            await self.connection.execute(f"BEGIN {self.transaction_type.value}")
+        except BaseException:
+            # BEGIN IMMEDIATE fails on a read-only file; __aexit__ never runs after a failed
+            # __aenter__, so the connection (and its non-daemon thread) would leak here.
+            engine = self.engine
+            assert isinstance(engine, PooledSQLiteEngine)  # noqa: S101
+            await engine.discard(self.connection)
+            await engine.close_all()
+            raise
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
         if self._parent:
@@ -42,7 +55,13 @@ class PooledSQLiteTransaction(SQLiteTransaction):
             await engine.discard(self.connection)
             self.engine.current_transaction.reset(self.context)
             raise
-        engine.release(self.connection)
+        if isinstance(exception, sqlite3.Error):
+            # A storage fault (read-only file, full disk): connections opened before it was fixed
+            # would keep failing (a read-only file is opened read-only), so start afresh.
+            await engine.discard(self.connection)
+            await engine.close_all()
+        else:
+            engine.release(self.connection)
         self.engine.current_transaction.reset(self.context)
         return exception is None
 
