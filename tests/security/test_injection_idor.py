@@ -169,3 +169,15 @@ async def test_filters_naming_another_sites_records_leak_nothing(
             assert not leaked, f"GET {path} {params} shows the other clinic's {leaked}"
             checked += 1
     assert checked >= 20
+
+
+async def test_the_catalog_search_matches_text_not_patterns(client: Client, demo: dict[str, int]) -> None:
+    await login(client, "admin", "demo-admin-123")
+    url = f"/api/sites/{demo['site']}/items"
+    every = (await client.get(url)).json()
+    name = every[0]["name"]
+    found = (await client.get(url, params={"q": name[1:6].upper()})).json()
+    assert name in [i["name"] for i in found]
+    assert (await client.get(url, params={"q": "%"})).json() == every  # blank after taking % as a space
+    assert (await client.get(url, params={"q": "%zz%qq"})).json() == []
+    assert (await client.get(url, params={"q": "' OR '1'='1"})).json() == []
