@@ -219,15 +219,23 @@ async def load_contents(load_ids: list[int]) -> dict[int, list[str]]:
 async def chain_range(site_id: int, f: LoadFilter, tz: Any) -> list[str]:
     """The site chain's events in the covered days: first and last seq and the last hash. Anyone
     with `clinitrack audit verify` can check the chain still ends in this hash at that seq."""
-    query = AuditEvent.select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.chain == chain_for(site_id))
+    where: Any = AuditEvent.chain == chain_for(site_id)
     if f.from_day is not None:
-        query = query.where(AuditEvent.at >= datetime.combine(f.from_day, time(0), tzinfo=tz))
+        where &= AuditEvent.at >= datetime.combine(f.from_day, time(0), tzinfo=tz)
     if f.to_day is not None:
-        query = query.where(
-            AuditEvent.at < datetime.combine(f.to_day + timedelta(days=1), time(0), tzinfo=tz)
+        where &= AuditEvent.at < datetime.combine(f.to_day + timedelta(days=1), time(0), tzinfo=tz)
+
+    # Two queries: Piccolo's order_by adds to a query in place, so one query reused for "first" and
+    # "last" would keep the first ordering and print the first event's hash as the last.
+    def ends(ascending: bool) -> Any:
+        return (
+            AuditEvent.select(AuditEvent.seq, AuditEvent.hash)
+            .where(where)
+            .order_by(AuditEvent.seq, ascending=ascending)
+            .first()
         )
-    first = await query.order_by(AuditEvent.seq).first()
-    last = await query.order_by(AuditEvent.seq, ascending=False).first()
+
+    first, last = await ends(True), await ends(False)
     if first is None or last is None:
         return [chain_for(site_id), "no events"]
     return [chain_for(site_id), f"seq {first['seq']}-{last['seq']}", f"hash {last['hash']}"]

@@ -8,6 +8,8 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from server.core.audit import chain_for
+from server.core.tables import AuditEvent
 from server.reprocessing.tables import Load
 from tests.reprocessing.conftest import As
 from tests.reprocessing.test_routes import _clinic, _device, _packaged, _sterilizer
@@ -97,6 +99,16 @@ async def test_the_csv_export_reads_every_page(as_: As) -> None:
     body = rows[1:-2]
     assert len(body) == 1203
     assert rows[-2] == [] and rows[-1][0] == "audit_chain"
+    # The chain's range ends at its newest event, with that event's hash (what `audit verify` checks).
+    last = (
+        await AuditEvent.select()
+        .where(AuditEvent.chain == chain_for(c["site"]))
+        .order_by(AuditEvent.seq, ascending=False)
+        .first()
+    )
+    assert last is not None
+    assert rows[-1][2] == f"seq 1-{last['seq']}" and last["seq"] > 1
+    assert rows[-1][3] == f"hash {last['hash']}"
     days = [date.fromisoformat(r[3]) for r in body]
     assert days == sorted(days)
 
