@@ -54,9 +54,9 @@ async def vial_sweep(now: datetime) -> str:
 
 
 async def alert_sweep(now: datetime) -> str:
-    from server.alerts.sweep import sweep
+    from server.alerts.sweep import sweep_changes
 
-    outcomes = await sweep(now)
+    outcomes = await sweep_changes(now)
     return ", ".join(f"{o.rule} {o.open} open/{o.resolved} cleared" for o in outcomes)
 
 

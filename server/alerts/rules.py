@@ -28,6 +28,9 @@ class Rule:
     # differs between the engines (a per-site number of days or hours).
     sql: str | Callable[[bool], str]
     params: Callable[[datetime], tuple[Any, ...]]
+    # True when the rows can only change with the site's records or the (UTC) date: the scheduled
+    # sweep then re-reads only the sites whose audit chain grew since (sweep.changed_sites).
+    data_and_day_only: bool = False
 
     def text(self, sqlite: bool) -> str:
         return self.sql if isinstance(self.sql, str) else self.sql(sqlite)
@@ -95,6 +98,7 @@ FROM ("""
 WHERE u.reorder_point > 0 AND u.usable > 0 AND u.usable <= u.reorder_point
 """,
     lambda now: (now.date(), True),
+    data_and_day_only=True,
 )
 
 OUT_OF_STOCK = Rule(
@@ -110,6 +114,7 @@ FROM ("""
 WHERE (u.reorder_point > 0 OR u.par_level > 0) AND u.usable = 0
 """,
     lambda now: (now.date(), True),
+    data_and_day_only=True,
 )
 
 _LOT_ON_HAND = """
@@ -140,7 +145,9 @@ WHERE t.status = 'available' AND t.expiry >= {{}}
     )
 
 
-EXPIRING = Rule("expiring", _expiring_sql, lambda now: (now.date(), now.date(), now.date()))
+EXPIRING = Rule(
+    "expiring", _expiring_sql, lambda now: (now.date(), now.date(), now.date()), data_and_day_only=True
+)
 
 EXPIRED_ON_SHELF = Rule(
     "expired_on_shelf",
@@ -155,6 +162,7 @@ FROM ("""
 WHERE t.status = 'expired' OR (t.status IN ('available', 'quarantined') AND t.expiry < {})
 """,
     lambda now: (now.date(),),
+    data_and_day_only=True,
 )
 
 QUARANTINED = Rule(
@@ -170,6 +178,7 @@ FROM ("""
 WHERE t.status = 'quarantined'
 """,
     lambda _now: (),
+    data_and_day_only=True,
 )
 
 COUNT_OVERDUE = Rule(

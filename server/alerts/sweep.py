@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from server import sql
 from server.alerts.rules import RULES, ComputedRule, Found, Rule
+from server.alerts.tables import AlertSiteSeen
 from server.db import is_sqlite, write_transaction
 
 # The rule's rows become open alerts; an alert already open for that rule and subject is refreshed
@@ -26,6 +29,10 @@ _RESOLVE = (
     "UPDATE alert SET resolved_at = {} WHERE rule = {} AND resolved_at IS NULL AND last_seen < {} "
     "RETURNING id"
 )
+# Only some sites (the scheduled sweep's changed sites), given as one JSON array parameter: a plain
+# condition on the site column, which PostgreSQL pushes down into the rule's grouping.
+_SITES_PG = "site = ANY(CAST({} AS INTEGER[]))"
+_SITES_SQLITE = "site IN (SELECT value FROM json_each({}))"
 
 
 @dataclass(frozen=True)
@@ -62,22 +69,84 @@ async def _upsert_found(rule: ComputedRule, now: datetime) -> None:
         await sql.fetch(_UPSERT.replace("RULE_SQL", union), rule.name, now, now, *values)
 
 
-async def sweep_rule(rule: Rule | ComputedRule, now: datetime) -> RuleOutcome:
+def _sites_param(sites: list[int]) -> Any:
+    return json.dumps(sites) if is_sqlite() else sites
+
+
+async def sweep_rule(rule: Rule | ComputedRule, now: datetime, sites: list[int] | None = None) -> RuleOutcome:
+    """One rule: upsert what it finds, resolve what it no longer finds. ``sites``: only those
+    (a SQL rule's rows and open alerts elsewhere are left as they are)."""
     async with write_transaction():
+        if not is_sqlite():
+            # The stock rules aggregate every lot of every site: room to hash in memory.
+            await sql.fetch("SET LOCAL work_mem = '64MB'")
+        resolve = _RESOLVE
         if isinstance(rule, ComputedRule):
             await _upsert_found(rule, now)
         else:
-            await sql.fetch(
-                _UPSERT.replace("RULE_SQL", rule.text(is_sqlite())), rule.name, now, now, *rule.params(now)
-            )
-        resolved = await sql.fetch(_RESOLVE, now, rule.name, now)
-        still = await sql.fetchrow(
-            "SELECT COUNT(*) AS n FROM alert WHERE rule = {} AND resolved_at IS NULL", rule.name
-        )
-    return RuleOutcome(rule.name, int(still["n"]) if still else 0, len(resolved))
+            text, params = rule.text(is_sqlite()), rule.params(now)
+            if sites is not None:
+                only = _SITES_SQLITE if is_sqlite() else _SITES_PG
+                text = f"SELECT * FROM ({text}) scoped WHERE scoped.{only}"  # noqa: S608 (constants)
+                resolve = _RESOLVE.replace("RETURNING", f"AND {only} RETURNING")
+                params = (*params, _sites_param(sites))
+            await sql.fetch(_UPSERT.replace("RULE_SQL", text), rule.name, now, now, *params)
+        extra = () if sites is None or isinstance(rule, ComputedRule) else (_sites_param(sites),)
+        resolved = await sql.fetch(resolve, now, rule.name, now, *extra)
+        return await _count(rule, len(resolved))
 
 
 async def sweep(now: datetime, rules: list[Rule | ComputedRule] | None = None) -> list[RuleOutcome]:
     """Run every rule (each in its own short transaction, so one slow rule holds nothing else)."""
     chosen = RULES if rules is None else rules
     return [await sweep_rule(rule, now) for rule in chosen]
+
+
+_CHANGED = """
+SELECT s.id AS site, COALESCE(h.seq, 0) AS seq
+FROM site s
+LEFT JOIN audit_head h ON h.chain = 'site:' || CAST(s.id AS VARCHAR)
+LEFT JOIN alert_site_seen seen ON seen.site = s.id
+WHERE seen.id IS NULL OR seen.seq <> COALESCE(h.seq, 0) OR seen.day < {}
+ORDER BY s.id
+"""
+
+
+async def changed_sites(now: datetime) -> dict[int, int]:
+    """Sites whose records changed since the stock rules last read them (their audit chain grew),
+    or not yet read today: site -> the chain length now."""
+    return {int(r["site"]): int(r["seq"]) for r in await sql.fetch(_CHANGED, now.date())}
+
+
+async def _mark_seen(seen: dict[int, int], day: date) -> None:
+    async with write_transaction():
+        for site_id, seq in seen.items():
+            await AlertSiteSeen.insert(AlertSiteSeen(site=site_id, seq=seq, day=day)).on_conflict(
+                target=AlertSiteSeen.site,
+                action="DO UPDATE",
+                values=[AlertSiteSeen.seq, AlertSiteSeen.day],
+            )
+
+
+async def sweep_changes(now: datetime) -> list[RuleOutcome]:
+    """The scheduled sweep: every rule, but the stock rules (which change only with a site's
+    records or the date) re-read only the sites that changed since their last sweep, or all of
+    them on the first sweep of a day. A full ``sweep`` gives the same open alerts."""
+    seen = await changed_sites(now)
+    sites = sorted(seen)
+    outcomes = []
+    for rule in RULES:
+        if isinstance(rule, Rule) and rule.data_and_day_only:
+            outcomes.append(await sweep_rule(rule, now, sites) if sites else await _count(rule))
+        else:
+            outcomes.append(await sweep_rule(rule, now))
+    if seen:
+        await _mark_seen(seen, now.date())
+    return outcomes
+
+
+async def _count(rule: Rule | ComputedRule, resolved: int = 0) -> RuleOutcome:
+    still = await sql.fetchrow(
+        "SELECT COUNT(*) AS n FROM alert WHERE rule = {} AND resolved_at IS NULL", rule.name
+    )
+    return RuleOutcome(rule.name, int(still["n"]) if still else 0, resolved)

@@ -3,7 +3,18 @@ date by the sweeps and resolved by them when the condition clears."""
 
 from __future__ import annotations
 
-from piccolo.columns import Boolean, Date, ForeignKey, Integer, Serial, Text, Time, Timestamptz, Varchar
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Serial,
+    Text,
+    Time,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -87,3 +98,14 @@ class Delivery(Table):
     last_error = Text()
     created_at = Timestamptz()
     sent_at = Timestamptz(null=True, default=None)
+
+
+class AlertSiteSeen(Table, tablename="alert_site_seen"):
+    """Per site: the audit chain's length and the (UTC) day the stock rules last covered it. Every
+    change to a site's records lengthens its chain (design §3), so a site whose chain is as long as
+    this and whose day is today has nothing new for those rules."""
+
+    id: Serial
+    site = ForeignKey(references=Site, on_delete=OnDelete.restrict, null=False, unique=True)
+    seq = BigInt(default=0)
+    day = Date()

@@ -179,3 +179,34 @@ async def test_each_site_sets_when_expiry_alerts_open(client: Client) -> None:
     await mo.post(url, {"expiry_days_vaccine": 25})
     await sweep(utcnow())
     assert ("expiring", f"lot:{d['soon']}") in await _open()
+
+
+async def test_the_scheduled_sweep_rereads_only_the_sites_that_changed() -> None:
+    from datetime import UTC, time
+
+    from server.alerts.sweep import sweep_changes
+
+    now = datetime.combine(utcnow().date(), time(12), UTC)  # midday: the minutes below stay in one day
+    a, b = await _clinic(now.date()), await _clinic(now.date())
+    await sweep_changes(now)
+    first = await _open()
+    await sweep(now)
+    assert (await _open()).keys() == first.keys()  # a full sweep finds the same
+
+    # Site A wastes its expired lot (audited, like every change): the next scheduled sweep clears
+    # that alert and does not re-read site B, whose alerts keep their last sighting.
+    later = now + timedelta(minutes=5)
+    waste = WasteIn(lot_id=a["old"], location_id=a["fridge"], quantity=3, reason=WasteReason.EXPIRED)
+    await ledger.waste(SYSTEM, a["site"], waste, now=later)
+    await sweep_changes(later)
+    after = await _open()
+    assert ("expired_on_shelf", f"lot:{a['old']}") not in after
+    assert after[("expired_on_shelf", f"lot:{b['old']}")]["last_seen"] == now
+    assert after[("low_stock", f"item:{a['flu']}")]["last_seen"] == later
+
+    # A change made behind the service's back (no audit entry) waits for the day's first sweep.
+    await Item.update({Item.reorder_point: 0, Item.par_level: 0}).where(Item.id == b["flu"])
+    await sweep_changes(later + timedelta(minutes=5))
+    assert ("low_stock", f"item:{b['flu']}") in await _open()
+    await sweep_changes(now + timedelta(days=1))
+    assert ("low_stock", f"item:{b['flu']}") not in await _open()
