@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from server.errors import InvalidInput
+from server.schemas import MAX_ID
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -22,9 +23,10 @@ def decode(text: str) -> tuple[datetime, int]:
     try:
         at, _, row_id = base64.urlsafe_b64decode(text.encode()).decode().partition("|")
         moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None:
-            raise ValueError("no offset")
-        return moment, int(row_id)
+        number = int(row_id)
+        if moment.tzinfo is None or not 0 <= number <= MAX_ID:  # a 500 from the database otherwise
+            raise ValueError("no offset or id out of range")
+        return moment, number
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(
             "This page link is not valid. Start from the first page.",

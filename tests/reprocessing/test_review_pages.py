@@ -10,6 +10,7 @@ from typing import Any
 
 from server.core.audit import chain_for
 from server.core.tables import AuditEvent
+from server.reprocessing import paging
 from server.reprocessing.tables import Load
 from tests.reprocessing.conftest import As
 from tests.reprocessing.test_routes import _clinic, _device, _packaged, _sterilizer
@@ -78,8 +79,9 @@ async def test_loads_page_by_cursor_with_filters(as_: As) -> None:
     assert {x["sterilizer_id"] for x in failed} == {b["id"]} and len(failed) == 4
     day = await insp.get(f"{base}/loads", params={"from_date": "2026-03-03", "to_date": "2026-03-03"})
     assert day.json() == {"loads": [], "next_cursor": None}
-    bad = await insp.get(f"{base}/loads", params={"cursor": "not-a-cursor"})
-    assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor"
+    for cursor in ("not-a-cursor", paging.encode(START, 2**40), "MjAyNi0wMS0wMXwx"):  # no offset
+        bad = await insp.get(f"{base}/loads", params={"cursor": cursor})
+        assert bad.status_code == 400 and bad.json()["code"] == "bad_cursor", cursor
     assert (await insp.get(f"{base}/loads", params={"limit": 501})).status_code == 400
 
 
