@@ -281,6 +281,32 @@ async def jobs_run_once(names: tuple[str, ...]) -> None:
         click.echo(f"{job.name}: {done if done is not None else 'this slot already ran'}")
 
 
+@cli.group(help="Alerts: the sweep and the mail and webhook delivery.")
+def alerts() -> None:
+    pass
+
+
+@alerts.command(
+    name="run-once",
+    help="Sweep the alert rules and send what is due, once: the scheduler's alert jobs, for cron.",
+)
+@click.option("--full", is_flag=True, help="Re-read every site for every rule (default: what changed).")
+@_run
+async def alerts_run_once(full: bool) -> None:
+    from server.alerts.sweep import sweep
+    from server.clock import utcnow
+    from server.scheduler import JOBS, run_slot
+
+    await _require_migrated()
+    if full:
+        for outcome in await sweep(utcnow()):
+            click.echo(f"{outcome.rule}: {outcome.open} open, {outcome.resolved} cleared")
+    for job in JOBS:
+        if job.name == "alert_delivery" or (job.name == "alert_sweep" and not full):
+            done = await run_slot(job)
+            click.echo(f"{job.name}: {done if done is not None else 'this slot already ran'}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -118,9 +118,11 @@ async def tasks(site_id: int, *, now: datetime) -> list[TaskRead]:
 _SWEEP_INPUT = """
 SELECT p.id, p.site, p.kind, p.name, p.due_time, p.weekday, p.due_within_minutes, p.room,
        r.name AS room_name, s.timezone,
-       (SELECT MAX(l.ended_at) FROM cleaning_log l WHERE l.plan = p.id
-          AND l.void = {} AND NOT EXISTS (SELECT 1 FROM cleaning_log c WHERE c.corrects = l.id)) AS last_done,
-       (SELECT MAX(q.requested_at) FROM cleaning_request q WHERE q.plan = p.id) AS last_request
+       (SELECT l.ended_at FROM cleaning_log l WHERE l.plan = p.id
+          AND l.void = {} AND NOT EXISTS (SELECT 1 FROM cleaning_log c WHERE c.corrects = l.id)
+        ORDER BY l.ended_at DESC LIMIT 1) AS last_done,
+       (SELECT q.requested_at FROM cleaning_request q WHERE q.plan = p.id
+        ORDER BY q.requested_at DESC LIMIT 1) AS last_request
 FROM cleaning_plan p
 JOIN location r ON r.id = p.room
 JOIN site s ON s.id = p.site

@@ -545,8 +545,10 @@ async def overdue_everywhere(*, now: datetime) -> list[tuple[int, SlotRead]]:
     start = min(p[4][0].window_start for p in plan)
     end = max(p[4][-1].window_end for p in plan)
     taken: dict[int, list[datetime]] = {}
+    # By fridge: each is one range of the (location, taken_at) index, however many logger rows.
     for r in await TemperatureReading.select(TemperatureReading.location, TemperatureReading.taken_at).where(
-        (TemperatureReading.source == "manual")
+        TemperatureReading.location.is_in([int(f["id"]) for f in fridges])
+        & (TemperatureReading.source == "manual")
         & (TemperatureReading.taken_at >= start)
         & (TemperatureReading.taken_at < end)
     ):

@@ -181,6 +181,13 @@ def test_jobs_run_once_for_cron(tmp_path: Path) -> None:
     assert "already ran" not in first.stdout
     unknown = _cli(env, "jobs", "run-once", "coffee")
     assert unknown.returncode != 0 and "no such job: coffee" in unknown.stderr
+    # The alerts' own command runs the same two jobs (through the same slots: never twice in one).
+    again = _cli(env, "alerts", "run-once")
+    assert again.returncode == 0, again.stderr
+    assert [line.split(":")[0] for line in again.stdout.splitlines()] == ["alert_sweep", "alert_delivery"]
+    full = _cli(env, "alerts", "run-once", "--full")
+    assert full.returncode == 0, full.stderr
+    assert "low_stock: 0 open, 0 cleared" in full.stdout.splitlines()
 
 
 @pytest.mark.postgres_only
