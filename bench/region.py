@@ -341,7 +341,7 @@ async def export_1m(rows: int) -> None:
 
 def labels() -> None:
     out = subprocess.run(
-        [sys.executable, "bench/labels.py", "--runs", "2"],
+        [sys.executable, "-m", "bench.labels", "--runs", "2"],
         cwd=ROOT,
         capture_output=True,
         text=True,
