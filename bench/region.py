@@ -222,9 +222,20 @@ async def scans(base: str, dsn: str, conn: asyncpg.Connection, seconds: float) -
     ).raise_for_status()
     c.close()
     try:
-        for clients in (1, 10, 50):
-            http = await stock_scan.http_run(base, token, site, clients, seconds)
-            ceiling = await stock_scan.pg_ceiling(dsn, site, row["lot"], fridge, clients, seconds)
+        # Every HTTP run first, then the ceilings: the ceiling takes slots of the site's audit chain
+        # (its events go to a 'bench' chain), so the head's seq is put back after it; an HTTP write
+        # between two ceilings would leave holes in the site's chain.
+        levels = (1, 10, 50)
+        https = [await stock_scan.http_run(base, token, site, clients, seconds) for clients in levels]
+        head = await conn.fetchval("SELECT seq FROM audit_head WHERE chain = $1", f"site:{site}")
+        try:
+            ceilings = [
+                await stock_scan.pg_ceiling(dsn, site, row["lot"], fridge, clients, seconds)
+                for clients in levels
+            ]
+        finally:
+            await conn.execute("UPDATE audit_head SET seq = $1 WHERE chain = $2", head, f"site:{site}")
+        for clients, http, ceiling in zip(levels, https, ceilings, strict=True):
             share = 100 * http["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0
             record(
                 f"scan+use, {clients} clients (4 workers)",
