@@ -29,7 +29,9 @@ class Rule:
     sql: str | Callable[[bool], str]
     params: Callable[[datetime], tuple[Any, ...]]
     # True when the rows can only change with the site's records or the (UTC) date: the scheduled
-    # sweep then re-reads only the sites whose audit chain grew since (sweep.changed_sites).
+    # sweep then re-reads only the sites whose audit chain grew since (sweep.changed_sites). Such a
+    # rule marks each table's site column SITES(alias.site): the sweep turns the marks into
+    # "in these sites" (so every table is read by its site index) or into "true".
     data_and_day_only: bool = False
 
     def text(self, sqlite: bool) -> str:
@@ -79,9 +81,9 @@ SELECT i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level,
        COALESCE(SUM(CASE WHEN l.status = 'available' AND (l.expiry IS NULL OR l.expiry >= {})
                          THEN sl.on_hand ELSE 0 END), 0) AS usable
 FROM item i
-LEFT JOIN lot l ON l.item = i.id
-LEFT JOIN stock_level sl ON sl.lot = l.id
-WHERE i.active = {}
+LEFT JOIN lot l ON l.item = i.id AND SITES(l.site)
+LEFT JOIN stock_level sl ON sl.lot = l.id AND SITES(sl.site)
+WHERE i.active = {} AND SITES(i.site)
 GROUP BY i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level
 """
 
@@ -122,6 +124,7 @@ SELECT l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind, SUM(sl.on
 FROM lot l
 JOIN item i ON i.id = l.item
 JOIN stock_level sl ON sl.lot = l.id
+WHERE SITES(l.site) AND SITES(sl.site)
 GROUP BY l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind
 HAVING SUM(sl.on_hand) > 0
 """

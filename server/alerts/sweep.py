@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -29,10 +29,17 @@ _RESOLVE = (
     "UPDATE alert SET resolved_at = {} WHERE rule = {} AND resolved_at IS NULL AND last_seen < {} "
     "RETURNING id"
 )
-# Only some sites (the scheduled sweep's changed sites), given as one JSON array parameter: a plain
-# condition on the site column, which PostgreSQL pushes down into the rule's grouping.
-_SITES_PG = "site = ANY(CAST({} AS INTEGER[]))"
-_SITES_SQLITE = "site IN (SELECT value FROM json_each({}))"
+_SITES = re.compile(r"SITES\(([\w.]+)\)")
+
+
+def scope(text: str, sites: list[int] | None) -> str:
+    """A rule's SITES(column) marks as "column IN (the sites)", or as true without a list. The ids
+    are the database's own integers, written as literals: one condition per table (so each is read
+    through its site index) without renumbering the rule's parameters."""
+    if sites is None:
+        return _SITES.sub("1 = 1", text)
+    ids = ", ".join(str(int(site)) for site in sites)
+    return _SITES.sub(lambda m: f"{m.group(1)} IN ({ids})", text)
 
 
 @dataclass(frozen=True)
@@ -87,10 +94,6 @@ async def _upsert_found(rule: ComputedRule, now: datetime) -> None:
         await sql.fetch(_UPSERT.replace("RULE_SQL", union), rule.name, now, now, *values)
 
 
-def _sites_param(sites: list[int]) -> Any:
-    return json.dumps(sites) if is_sqlite() else sites
-
-
 async def sweep_rule(rule: Rule | ComputedRule, now: datetime, sites: list[int] | None = None) -> RuleOutcome:
     """One rule: upsert what it finds, resolve what it no longer finds. ``sites``: only those
     (a SQL rule's rows and open alerts elsewhere are left as they are)."""
@@ -100,19 +103,13 @@ async def sweep_rule(rule: Rule | ComputedRule, now: datetime, sites: list[int] 
             # compiling took ~0.7 s per large query here and saved less than that.
             await sql.fetch("SET LOCAL work_mem = '64MB'")
             await sql.fetch("SET LOCAL jit = off")
-        resolve = _RESOLVE
         if isinstance(rule, ComputedRule):
             await _upsert_found(rule, now)
         else:
-            text, params = rule.text(is_sqlite()), rule.params(now)
-            if sites is not None:
-                only = _SITES_SQLITE if is_sqlite() else _SITES_PG
-                text = f"SELECT * FROM ({text}) scoped WHERE scoped.{only}"  # noqa: S608 (constants)
-                resolve = _RESOLVE.replace("RETURNING", f"AND {only} RETURNING")
-                params = (*params, _sites_param(sites))
-            await sql.fetch(_UPSERT.replace("RULE_SQL", text), rule.name, now, now, *params)
-        extra = () if sites is None or isinstance(rule, ComputedRule) else (_sites_param(sites),)
-        resolved = await sql.fetch(resolve, now, rule.name, now, *extra)
+            text = scope(rule.text(is_sqlite()), sites)
+            await sql.fetch(_UPSERT.replace("RULE_SQL", text), rule.name, now, now, *rule.params(now))
+        resolve = _RESOLVE if sites is None else _RESOLVE.replace("RETURNING", "AND SITES(site) RETURNING")
+        resolved = await sql.fetch(scope(resolve, sites), now, rule.name, now)
         return await _count(rule, len(resolved))
 
 

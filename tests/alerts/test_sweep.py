@@ -210,3 +210,23 @@ async def test_the_scheduled_sweep_rereads_only_the_sites_that_changed() -> None
     assert ("low_stock", f"item:{b['flu']}") in await _open()
     await sweep_changes(now + timedelta(days=1))
     assert ("low_stock", f"item:{b['flu']}") not in await _open()
+
+
+def test_rules_swept_by_changed_site_mark_every_tables_site() -> None:
+    from server.alerts.rules import RULES, Rule
+    from server.alerts.sweep import scope
+
+    scoped = [r for r in RULES if isinstance(r, Rule) and r.data_and_day_only]
+    assert {r.name for r in scoped} == {
+        "low_stock",
+        "out_of_stock",
+        "expiring",
+        "expired_on_shelf",
+        "quarantined_waiting",
+    }
+    for rule in scoped:
+        for sqlite in (True, False):
+            text = rule.text(sqlite)
+            assert text.count("SITES(") >= 2, rule.name
+            assert "SITES(" not in scope(text, [3, 7]) and "IN (3, 7)" in scope(text, [3, 7])
+            assert "SITES(" not in scope(text, None)
