@@ -365,7 +365,7 @@ def labels() -> None:
 
 def web_shell() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"([\d.]+) KB compressed before the camera", text)
+    m = re.search(r"([\d.]+) KB\s+compressed before the camera", text)
     figure = float(m.group(1)) if m else float("nan")
     record(
         "web shell before the camera (README, bench/web_load.py)", f"{figure} KB", "≤ 150 KB", figure <= 150
