@@ -502,19 +502,20 @@ async def due_readings(
         states = rules.schedule([day], times, zone, taken, now, grace, closed)
         if only_missing:
             states = rules.missing(states)
-        result.extend(
-            SlotRead(
-                location_id=fridge.location_id,
-                location_name=fridge.name,
-                day=s.slot.day,
-                time=s.slot.at.strftime("%H:%M"),
-                due_at=s.slot.due_at,
-                overdue_at=s.slot.due_at + grace,
-                status=s.status,
-            )
-            for s in states
-        )
+        result.extend(_slot_read(fridge.location_id, fridge.name, s, grace) for s in states)
     return result
+
+
+def _slot_read(location_id: int, name: str, state: rules.SlotState, grace: timedelta) -> SlotRead:
+    return SlotRead(
+        location_id=location_id,
+        location_name=name,
+        day=state.slot.day,
+        time=state.slot.at.strftime("%H:%M"),
+        due_at=state.slot.due_at,
+        overdue_at=state.slot.due_at + grace,
+        status=state.status,
+    )
 
 
 # Every active fridge at every active site, with its site's zone and reading schedule: what the
@@ -566,18 +567,7 @@ async def overdue_everywhere(*, now: datetime) -> list[tuple[int, SlotRead]]:
         shut = [day] if (site_id, day) in closed else []
         states = rules.schedule([day], times, zone, taken.get(int(f["id"]), []), now, grace, shut)
         found.extend(
-            (
-                site_id,
-                SlotRead(
-                    location_id=int(f["id"]),
-                    location_name=f["name"],
-                    day=s.slot.day,
-                    time=s.slot.at.strftime("%H:%M"),
-                    due_at=s.slot.due_at,
-                    overdue_at=s.slot.due_at + grace,
-                    status=s.status,
-                ),
-            )
+            (site_id, _slot_read(int(f["id"]), f["name"], s, grace))
             for s in states
             if s.status is rules.SlotStatus.OVERDUE
         )
