@@ -116,6 +116,7 @@ def seed() -> None:
 @seed.command(name="demo", help="Load the demo clinic (idempotent) and print its logins.")
 @_run
 async def seed_demo() -> None:
+    from server.alerts.sweep import sweep
     from server.clock import utcnow
     from server.seed import seed as load
 
@@ -124,6 +125,9 @@ async def seed_demo() -> None:
         click.echo(f"{result.site_name} (site {result.site_id}): {result.created} records added")
         for login in result.logins:
             click.echo(f"  {login.role:<10} username {login.username:<10} password {login.password}")
+    # The bell shows what needs attention from the first sign-in, not after the first scheduled sweep.
+    opened = sum(outcome.open for outcome in await sweep(utcnow()))
+    click.echo(f"{opened} alerts open")
 
 
 @cli.group(help="Generated data sets for benchmarks.")

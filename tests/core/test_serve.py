@@ -102,6 +102,9 @@ def test_fresh_install_migrate_seed_serve_and_every_demo_user_signs_in(
     assert seeded.returncode == 0, seeded.stderr
     for username, password in DEMO.items():
         assert f"username {username}" in seeded.stdout and password in seeded.stdout
+    # The demo's low and expiring stock are in the bell from the start.
+    [alerts] = [int(line.split()[0]) for line in seeded.stdout.splitlines() if line.endswith(" alerts open")]
+    assert alerts >= 3
     again = _cli(env, "seed", "demo")
     assert "0 records added" in again.stdout
     if not postgres:
