@@ -18,6 +18,7 @@ gaps passed 50 ms (seen with two busy loops running). A burst into a focused fie
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -183,9 +184,14 @@ async def scan_with_wedge(page: Page, text: str, *, gs: str = "ctrl", end: str =
     # Stamped in the past: a stamp still in the future when Chromium handles the key could be
     # replaced by the handling time, and a busy machine would then split the burst.
     clock = time.time() - 2.0
+    stamped = []
     for event in scanner_keys(text, gs=gs, end=end):
         clock += (KEY_MS if event["type"] != "keyUp" else HOLD_MS) / 1000
-        await cdp.send("Input.dispatchKeyEvent", {**event, "timestamp": clock})
+        stamped.append({**event, "timestamp": clock})
+    # All sent at once, in order (each message is written before its answer is awaited): waiting for
+    # a round trip per key let a starved test process leave gaps longer than the scanner's
+    # "no Enter came" timer, which then split the burst (seen once in CI at a load average of 10).
+    await asyncio.gather(*(cdp.send("Input.dispatchKeyEvent", event) for event in stamped))
     await cdp.detach()
 
 
