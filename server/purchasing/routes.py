@@ -108,8 +108,9 @@ class ReorderController(Controller):
         "/dashboard",
         guards=[read_site],
         summary="The manager's numbers",
-        description="Low stock, usable stock expiring in 30/60/90 days, this month's wastage by reason, "
-        "open orders and open alerts. Units, not dollars: the catalog has no prices yet.",
+        description="Low stock, usable stock expiring in 30/60/90 days and this month's wastage by reason, "
+        "in units and CAD (a cost not known is null, with the units it leaves out), open orders, overdue "
+        "tasks, cleaning and reprocessing compliance, and open alerts.",
     )
     async def numbers(self, site_id: PathId) -> DashboardRead:
         return await dashboard.dashboard(site_id, now=utcnow())
