@@ -27,7 +27,7 @@ DO UPDATE SET last_seen = excluded.last_seen, severity = excluded.severity, titl
 
 _RESOLVE = (
     "UPDATE alert SET resolved_at = {} WHERE rule = {} AND resolved_at IS NULL AND last_seen < {} "
-    "RETURNING id"
+    "AND SITES(site) RETURNING id"
 )
 _SITES = re.compile(r"SITES\(([\w.]+)\)")
 
@@ -108,8 +108,7 @@ async def sweep_rule(rule: Rule | ComputedRule, now: datetime, sites: list[int] 
         else:
             text = scope(rule.text(is_sqlite()), sites)
             await sql.fetch(_UPSERT.replace("RULE_SQL", text), rule.name, now, now, *rule.params(now))
-        resolve = _RESOLVE if sites is None else _RESOLVE.replace("RETURNING", "AND SITES(site) RETURNING")
-        resolved = await sql.fetch(scope(resolve, sites), now, rule.name, now)
+        resolved = await sql.fetch(scope(_RESOLVE, sites), now, rule.name, now)
         return await _count(rule, len(resolved))
 
 
@@ -137,12 +136,13 @@ async def changed_sites(now: datetime) -> dict[int, int]:
 
 async def _mark_seen(seen: dict[int, int], day: date) -> None:
     async with write_transaction():
-        for site_id, seq in seen.items():
-            await AlertSiteSeen.insert(AlertSiteSeen(site=site_id, seq=seq, day=day)).on_conflict(
-                target=AlertSiteSeen.site,
-                action="DO UPDATE",
-                values=[AlertSiteSeen.seq, AlertSiteSeen.day],
-            )
+        await AlertSiteSeen.insert(
+            *[AlertSiteSeen(site=site_id, seq=seq, day=day) for site_id, seq in seen.items()]
+        ).on_conflict(
+            target=AlertSiteSeen.site,
+            action="DO UPDATE",
+            values=[AlertSiteSeen.seq, AlertSiteSeen.day],
+        )
 
 
 async def sweep_changes(now: datetime) -> list[RuleOutcome]:
