@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reportlab.pdfbase.pdfmetrics import stringWidth
-
 from labels.errors import LabelError
 from labels.kinds import Content
 from labels.symbols import Symbol
@@ -69,6 +67,9 @@ def _pt(points: float, dpi: int) -> int:
 
 
 def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    # Imported here, not at the top: a service worker that never lays out a label does not load reportlab.
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     return float(stringWidth(text, FONT_BOLD if bold else FONT, size))
 
 

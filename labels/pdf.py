@@ -16,13 +16,15 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from reportlab.pdfgen import canvas
+from typing import TYPE_CHECKING
 
 from labels.kinds import Label, content, symbol_for
 from labels.layout import FONT, FONT_BOLD, Drawing, layout
 from labels.sheets import INCH, ROLL_2X1, Roll, Sheet, placements
 from labels.symbols import Symbology
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen import canvas
 
 GRID_DPI = 150
 POINTS_PER_DOT = 72 / GRID_DPI
@@ -94,6 +96,8 @@ def _draw(c: canvas.Canvas, page_h: float, item: Placed) -> None:
 
 
 def _write(placed: list[Placed], page_w_mm: float, page_h_mm: float, cut_lines: bool, title: str) -> bytes:
+    from reportlab.pdfgen import canvas  # only when a PDF is made: workers need not hold reportlab
+
     buf = io.BytesIO()
     page_w, page_h = page_w_mm / INCH * 72, page_h_mm / INCH * 72
     # invariant=1: no creation date or random id, so the same labels give the same bytes.

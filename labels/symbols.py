@@ -17,13 +17,15 @@ import enum
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import barcode
-import segno
-import zxingcpp
-from biip.checksums import gs1_standard_check_digit
+from typing import TYPE_CHECKING
 
 from labels.errors import LabelError
+
+if TYPE_CHECKING:
+    import zxingcpp
+
+# The encoders (python-barcode, segno, zxing-cpp) are imported where a symbol is made: a service
+# worker that never draws a label does not hold them in memory (README, "RSS per worker").
 
 
 class Symbology(enum.StrEnum):
@@ -85,8 +87,14 @@ def check_gs1(pairs: Gs1) -> None:
                 )
         else:
             raise LabelError(f"GS1 AI ({ai}) is not supported on labels.", code="gs1_invalid")
-        if ai in ("01", "02") and str(gs1_standard_check_digit(value[:-1])) != value[-1]:
+        if ai in ("01", "02") and str(_check_digit(value[:-1])) != value[-1]:
             raise LabelError(f"{value} is not a valid GTIN: bad check digit.", code="gs1_invalid")
+
+
+def _check_digit(digits: str) -> int:
+    """GS1 standard check digit (General Specifications 7.9.1); ``digits`` are ASCII digits here."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10
 
 
 def gs1_hri(pairs: Gs1) -> str:
@@ -118,6 +126,8 @@ def _check_text(value: str) -> None:
 
 @lru_cache(maxsize=4096)
 def code128(value: str) -> Symbol:
+    import barcode
+
     _check_text(value)
     bars = barcode.get("code128", value).build()[0]
     return Symbol(Symbology.CODE128, (bars,), quiet=10, text=value)
@@ -125,6 +135,8 @@ def code128(value: str) -> Symbol:
 
 @lru_cache(maxsize=4096)
 def gs1_128(pairs: Gs1) -> Symbol:
+    import barcode
+
     check_gs1(pairs)
     bars = barcode.get("gs1_128", gs1_element_string(pairs)).build()[0]
     return Symbol(Symbology.GS1_128, (bars,), quiet=10, text=gs1_hri(pairs))
@@ -132,6 +144,8 @@ def gs1_128(pairs: Gs1) -> Symbol:
 
 @lru_cache(maxsize=4096)
 def qr(value: str) -> Symbol:
+    import segno
+
     _check_text(value)
     # Level M: a door label may get scuffed; boost_error=False keeps the symbol no larger than needed.
     code = segno.make(value, error="m", micro=False, boost_error=False)
@@ -150,6 +164,8 @@ def _zxing_rows(made: zxingcpp.Barcode) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def datamatrix(value: str) -> Symbol:
+    import zxingcpp
+
     _check_text(value)
     made = zxingcpp.create_barcode(value, zxingcpp.BarcodeFormat.DataMatrix, forceSquare=True)
     # ISO/IEC 16022 asks for one module of quiet zone; two leave room for a slightly off print.
@@ -158,6 +174,8 @@ def datamatrix(value: str) -> Symbol:
 
 @lru_cache(maxsize=4096)
 def gs1_datamatrix(pairs: Gs1) -> Symbol:
+    import zxingcpp
+
     check_gs1(pairs)
     # gs1=True is what makes it ]d2 (unknown keyword arguments are silently ignored), and
     # forceSquare=True avoids the rectangular DMRE sizes many scanners reject (stack-notes §4).

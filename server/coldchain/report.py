@@ -9,26 +9,18 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import letter
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from server.coldchain.schemas import IncidentRead, ReadingRead
 
-RED = colors.HexColor("#b3261e")
-GRID = [
-    ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-]
+if TYPE_CHECKING:
+    from reportlab.platypus import Table
+
+# reportlab is imported inside the functions that draw: a service worker that never makes this PDF
+# does not hold it in memory (README, "RSS per worker").
+RED = "#b3261e"
 
 
 def _when(value: datetime | None, zone: ZoneInfo) -> str:
@@ -40,14 +32,30 @@ def _c(value: float | None) -> str:
 
 
 def _table(rows: list[list[Any]], widths: list[float], extra: Sequence[tuple[Any, ...]] = ()) -> Table:
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    grid = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
     table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([*GRID, *extra]))
+    table.setStyle(TableStyle([*grid, *extra]))
     return table
 
 
 def incident_pdf(
     incident: IncidentRead, readings: Sequence[ReadingRead], *, site_name: str, zone: ZoneInfo
 ) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
     styles = getSampleStyleSheet()
     body = styles["BodyText"]
     p = [
@@ -109,7 +117,7 @@ def incident_pdf(
             ]
         )
         if r.out_of_range:
-            red.append(("TEXTCOLOR", (0, i), (-1, i), RED))
+            red.append(("TEXTCOLOR", (0, i), (-1, i), colors.HexColor(RED)))
     if len(rows) == 1:
         rows.append(["No readings in this period", "", "", "", "", "", ""])
     p.append(_table(rows, [w * inch for w in (1.4, 0.8, 0.7, 0.7, 0.8, 1.4, 1.7)], red))

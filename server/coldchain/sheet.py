@@ -14,17 +14,13 @@ from datetime import date, datetime, time, timedelta
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from server.coldchain import rules
 from server.coldchain.schemas import ReadingRead
 from server.csvcell import cell
 
-RED = colors.HexColor("#b3261e")
+# reportlab is imported inside the functions that draw: a service worker that never makes this PDF
+# does not hold it in memory (README, "RSS per worker").
+RED = "#b3261e"
 CSV_COLUMNS = [
     "taken_at_local",
     "taken_at_utc",
@@ -116,6 +112,13 @@ def month_sheet(
     closed_days: dict[date, str],
     now: datetime,
 ) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import landscape, letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    red_color = colors.HexColor(RED)
     manual = [r for r in readings if r.source == "manual" and not r.corrected]
     styles = getSampleStyleSheet()
     header = ["Date"]
@@ -139,7 +142,7 @@ def month_sheet(
         row = len(rows)
         rows.append([f"{day:%a %d}", *cells, comment])
         for slot, col in red:
-            style.append(("TEXTCOLOR", (1 + slot * 5 + col, row), (1 + slot * 5 + col, row), RED))
+            style.append(("TEXTCOLOR", (1 + slot * 5 + col, row), (1 + slot * 5 + col, row), red_color))
         if day in closed_days:
             style.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#f2f2f2")))
     widths = [0.55 * inch] + [0.5 * inch, 0.5 * inch, 0.45 * inch, 0.45 * inch, 0.4 * inch] * len(times)

@@ -15,9 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from biip import ParseError
-from biip.gtin import Gtin
-
 import labels
 from labels import Code, Label, LabelError, LocationLabel, LotLabel, RoomLabel
 from labels.kinds import ItemLabel, gs1_lot
@@ -39,6 +36,7 @@ from server.labels.schemas import (
     PrintRequest,
     PrintResult,
 )
+from server.scans.gs1_syntax import ParseError, gtin_14
 from server.stock import catalog
 from server.stock.schemas import CodeIn
 from server.stock.tables import Item, ItemCode, Lot
@@ -61,7 +59,7 @@ def _label_error(exc: LabelError) -> DomainError:
 
 def _gtin14(code: str) -> str | None:
     try:
-        return Gtin.parse(code).as_gtin_14()
+        return gtin_14(code)
     except ParseError:
         return None
 

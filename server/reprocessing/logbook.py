@@ -12,12 +12,6 @@ from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import landscape, letter
-from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from server.core.service import site_zone
 from server.reprocessing.loads import failure_detail
 from server.reprocessing.review import LoadFilter, chain_range, each_load_page, load_contents
@@ -38,7 +32,9 @@ HEADER = [
     "Released by",
     "Status",
 ]
-RED = colors.HexColor("#b3261e")
+# reportlab is imported inside the functions that draw: a service worker that never makes this PDF
+# does not hold it in memory (README, "RSS per worker").
+RED = "#b3261e"
 
 
 def _yn(value: bool | None) -> str:
@@ -54,6 +50,12 @@ def render(
     times: dict[int, str],
     chain: Sequence[str],
 ) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import landscape, letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -119,7 +121,7 @@ def render(
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ]
-        style += [("TEXTCOLOR", (0, i), (-1, i), RED) for i in bad]
+        style += [("TEXTCOLOR", (0, i), (-1, i), colors.HexColor(RED)) for i in bad]
         table.setStyle(TableStyle(style))
         story.append(table)
     if not loads:
@@ -156,6 +158,12 @@ def _day(value: date | None) -> str:
 def render_failure(
     lines: Sequence[tuple[str, str]], packs: Sequence[Sequence[str]], tests: Sequence[Sequence[str]]
 ) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import letter
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import inch
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,

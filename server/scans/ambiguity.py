@@ -9,10 +9,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from biip import ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-
 from server.scans.gs1 import Gs1Outcome, check_element, fixed_length
+from server.scans.gs1_syntax import ApplicationIdentifier, ParseError, extract_ai
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -79,7 +77,7 @@ def _split(search: _Search, start: int, used: frozenset[str], memo: _Memo) -> li
     return memo[key]
 
 
-def _value_ends(ai: GS1ApplicationIdentifier, data: str, value_start: int) -> range:
+def _value_ends(ai: ApplicationIdentifier, data: str, value_start: int) -> range:
     length = fixed_length(ai)
     if length is not None:
         end = value_start + length
@@ -87,7 +85,7 @@ def _value_ends(ai: GS1ApplicationIdentifier, data: str, value_start: int) -> ra
     return range(value_start + 1, min(len(data), value_start + _MAX_VALUE_LENGTH) + 1)
 
 
-def _valid(ai: GS1ApplicationIdentifier, value: str, today: date) -> bool:
+def _valid(ai: ApplicationIdentifier, value: str, today: date) -> bool:
     if re.fullmatch(ai.pattern, ai.ai + value) is None:
         return False
     outcome = Gs1Outcome()
@@ -96,9 +94,9 @@ def _valid(ai: GS1ApplicationIdentifier, value: str, today: date) -> bool:
 
 
 @functools.lru_cache(maxsize=256)
-def _ai_at(prefix: str) -> GS1ApplicationIdentifier | None:
+def _ai_at(prefix: str) -> ApplicationIdentifier | None:
     try:
-        return GS1ApplicationIdentifier.extract(prefix)
+        return extract_ai(prefix)
     except ParseError:
         return None
 

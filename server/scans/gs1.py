@@ -1,5 +1,5 @@
-"""GS1 element strings, human-readable text and Digital Link URIs, parsed by biip element by element so
-that one bad field is reported by name while the good ones are kept."""
+"""GS1 element strings, human-readable text and Digital Link URIs, parsed element by element (biip's
+rules, server/scans/gs1_syntax.py) so that one bad field is reported by name while the good ones are kept."""
 
 from __future__ import annotations
 
@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from biip import ParseError
-from biip.checksums import gs1_standard_check_digit
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_element_strings import GS1ElementString
-
 from server.scans.expiry import gs1_date
+from server.scans.gs1_syntax import (
+    ApplicationIdentifier,
+    ParseError,
+    check_digit,
+    digital_link_elements,
+    extract_ai,
+    extract_element,
+    parse_element,
+)
 from server.scans.normalize import GS, is_ascii_digits
 from server.scans.results import ScanError, ScanReading
 
@@ -50,7 +53,7 @@ def parse_element_string(data: str, today: date) -> Gs1Outcome:
     rest = data
     while rest:
         try:
-            parsed = GS1ElementString.extract(rest)
+            parsed = extract_element(rest)
         except ParseError:
             skip = _diagnose(rest, outcome)
             if skip is None:
@@ -71,7 +74,7 @@ def parse_pairs(pairs: list[tuple[str, str]], today: date) -> Gs1Outcome:
             outcome.errors.append(_error("unknown_ai", f"({ai}) is not a GS1 Application Identifier."))
             continue
         try:
-            GS1ElementString.parse(ai + value)
+            parse_element(ai + value)
         except ParseError:
             _diagnose(ai + value, outcome)
             continue
@@ -96,18 +99,18 @@ def hri_pairs(text: str) -> list[tuple[str, str]] | None:
 def digital_link(url: str, today: date) -> Gs1Outcome | None:
     """A GS1 Digital Link URI on any host, or None when the URL carries no GS1 primary key."""
     try:
-        uri = GS1DigitalLinkURI.parse(url)
+        elements = digital_link_elements(url)
     except (ParseError, ValueError):  # urlsplit raises ValueError, e.g. on "http://[x"
         pairs = _digital_link_pairs(url)
         return None if pairs is None else parse_pairs(pairs, today)
-    outcome = Gs1Outcome(scanned=[(element.ai.ai, element.value) for element in uri.element_strings])
-    for element in uri.element_strings:
+    outcome = Gs1Outcome(scanned=[(element.ai.ai, element.value) for element in elements])
+    for element in elements:
         check_element(element.ai.ai, element.value, today, outcome)
     return outcome
 
 
 def _digital_link_pairs(url: str) -> list[tuple[str, str]] | None:
-    """Pairs from a Digital Link URI that biip refused, so the bad field can be named."""
+    """Pairs from a Digital Link URI that the parser refused, so the bad field can be named."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -169,7 +172,7 @@ def check_element(ai: str, value: str, today: date, outcome: Gs1Outcome) -> None
         )
         return
     if ai.startswith(_CHECKED_PREFIXES) and is_ascii_digits(value):
-        expected = gs1_standard_check_digit(value[:-1])
+        expected = check_digit(value[:-1])
         if str(expected) != value[-1]:
             outcome.errors.append(
                 _error(
@@ -197,7 +200,7 @@ def check_element(ai: str, value: str, today: date, outcome: Gs1Outcome) -> None
 
 
 def _diagnose(rest: str, outcome: Gs1Outcome) -> int | None:
-    """Say why biip could not take an element at the start of ``rest``; return how far to skip, if known."""
+    """Say why no element could be taken at the start of ``rest``; return how far to skip, if known."""
     segment = rest.split(GS, 1)[0]
     ai = _prefix_ai(segment)
     if ai is None:
@@ -220,7 +223,7 @@ def _diagnose(rest: str, outcome: Gs1Outcome) -> int | None:
     return None
 
 
-def fixed_length(ai: GS1ApplicationIdentifier) -> int | None:
+def fixed_length(ai: ApplicationIdentifier) -> int | None:
     """Length of the data of a fixed-length AI (format like ``N2+N6``), None when it varies."""
     parts = ai.format.split("+")[1:]
     if not parts or any(not re.fullmatch(r"N\d+", part) for part in parts):
@@ -233,14 +236,14 @@ def is_fixed_length(ai: str) -> bool:
     return known is not None and fixed_length(known) is not None
 
 
-def _prefix_ai(text: str) -> GS1ApplicationIdentifier | None:
+def _prefix_ai(text: str) -> ApplicationIdentifier | None:
     try:
-        return GS1ApplicationIdentifier.extract(text)
+        return extract_ai(text)
     except ParseError:
         return None
 
 
-def _known_ai(ai: str) -> GS1ApplicationIdentifier | None:
+def _known_ai(ai: str) -> ApplicationIdentifier | None:
     found = _prefix_ai(ai) if is_ascii_digits(ai) else None
     return found if found is not None and found.ai == ai else None
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from biip import ParseError
-from biip.symbology import SymbologyIdentifier
+from server.scans.gs1_syntax import ParseError, iso_symbology
 
 # Longer than any real barcode (a GS1 DataMatrix carries at most 2335 characters, but a pack label with
 # GTIN, expiry, lot and serial is under 100); the cap keeps the work per request bounded.
@@ -75,10 +74,10 @@ def symbology_name(aim: str) -> str:
     if aim in SYMBOLOGY_NAMES:
         return SYMBOLOGY_NAMES[aim]
     try:
-        iso = SymbologyIdentifier.extract(aim).iso_symbology
+        iso = iso_symbology(aim)
     except ParseError:
         return aim
-    return f"{iso.name.replace('_', ' ').title()} ({aim})"
+    return f"{iso.replace('_', ' ').title()} ({aim})"
 
 
 @dataclass(frozen=True)

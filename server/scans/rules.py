@@ -10,15 +10,12 @@ from __future__ import annotations
 from datetime import date
 
 import msgspec
-from biip import ParseError
-from biip.checksums import gs1_standard_check_digit
-from biip.gtin import Gtin
-from biip.upc import Upc
 
 from server.clock import utcnow
 from server.core.rules import LABEL_CODE_RE, label_code_valid
 from server.scans import ambiguity, gs1
 from server.scans.expiry import expiry_from_month_only, parse_expiry_text
+from server.scans.gs1_syntax import ParseError, check_digit, gtin_14, upc_gtin_14
 from server.scans.hibc import is_hibc, parse_hibc
 from server.scans.normalize import (
     GS1_AIMS,
@@ -106,15 +103,15 @@ def _plain_gtin(base: ScanParse, scan: CleanScan) -> ScanParse:
     text = scan.text
     if len(text) != 8 or scan.aim != "]E0":  # "]E0" with 8 digits is a UPC-E, never an EAN-8
         try:
-            return _with(base, kind="gtin", gtin=Gtin.parse(text).as_gtin_14())
+            return _with(base, kind="gtin", gtin=gtin_14(text))
         except ParseError:
             pass
     if len(text) == 8 and scan.aim != "]E4" and text[0] in "01":
         try:
-            return _with(base, kind="gtin", gtin=Upc.parse(text).as_gtin_14())
+            return _with(base, kind="gtin", gtin=upc_gtin_14(text))
         except ParseError:
             pass
-    expected = gs1_standard_check_digit(text[:-1])
+    expected = check_digit(text[:-1])
     error = ScanError(
         code="bad_check_digit",
         message=f"{text} is not a valid GTIN: its check digit should be {expected}, not {text[-1]}.",
