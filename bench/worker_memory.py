@@ -8,7 +8,7 @@ Run: `.venv/bin/python -m bench.worker_memory [--workers 4] [--seconds 5] [--ski
 2. Serve: starts `clinitrack serve --workers N` on a throwaway PostgreSQL database with the demo
    clinic, like bench/stock_scan.py, and prints each worker's VmRSS (the kernel's figure), PSS and
    USS (private memory), once all workers answer and again after scan+use pairs at 10 clients and a
-   round of list pages on fresh connections (so that every worker serves some).
+   round of list pages and /readyz on fresh connections (so that every worker serves some).
 
 Not a test: nothing is asserted. Only the standard library is imported at the top, so the import
 trace starts from a bare interpreter.
@@ -142,6 +142,7 @@ async def list_round(base: str, token: str, site: int, connections: int) -> dict
         f"/api/sites/{site}/purchase-orders",
         f"/api/sites/{site}/reorder/suggestions",
         "/api/me",
+        "/readyz",  # what a load balancer polls: it reads the migrations on disk
     ]
     failed: dict[str, int] = {}
 
@@ -213,10 +214,10 @@ async def serve_and_measure(workers: int, seconds: float) -> None:
             token, site, _, _ = await prepare(base)
             lists_token = await manager_token(base, site)
             pairs = await http_run(base, token, site, 10, seconds)
-            failed = await list_round(base, lists_token, site, 4 * workers)
+            failed = await list_round(base, lists_token, site, 8 * workers)
             print(
                 f"burst: {pairs['per_s'] * seconds:.0f} scan+use pairs in {seconds:.0f} s at 10 clients "
-                f"({pairs['errors']:.0f} errors), {4 * workers} rounds of 11 list pages"
+                f"({pairs['errors']:.0f} errors), {8 * workers} rounds of 12 pages (lists, /readyz)"
                 + (f" (not 200: {failed})" if failed else "")
             )
             print_workers("after the burst", pids)

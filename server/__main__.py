@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -96,6 +97,11 @@ def serve(host: str | None, port: int | None, workers: int | None, no_migrate: b
     if not no_migrate:
         migrate.callback()  # type: ignore[misc]
     host, port = host or settings.host, port or settings.port
+    # glibc gives each thread that allocates its own malloc arena and keeps what it freed there; the
+    # PDF and label renderers run in threads. Two arenas per worker bound that (README, "RSS per
+    # worker"). Workers are started fresh (spawn) and read it from the environment; a value set by
+    # the operator wins.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     click.echo(f"clinitrack is listening on http://{host}:{port}/  (Ctrl+C stops it)")
     uvicorn.run(
         "server.asgi:app",
