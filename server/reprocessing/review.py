@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from server import sql
 from server.core.audit import chain_for
 from server.core.service import site_zone
 from server.core.tables import AuditEvent
-from server.csvcell import cell
-from server.reprocessing import paging
+from server.db import is_sqlite
+from server.reprocessing import export_pg, export_sqlite, paging
+from server.reprocessing.export_sql import csv_text
 from server.reprocessing.loads import correction_read, load_read, pack_counts, read_loads, use_read
 from server.reprocessing.rules import LoadStatus, SterilizerKind
-from server.reprocessing.schemas import LoadPage, LoadRead, MissingItem, MissingRead, SettingsRead, VisitRead
+from server.reprocessing.schemas import (
+    LoadCorrectionRead,
+    LoadPage,
+    LoadRead,
+    MissingItem,
+    MissingRead,
+    SettingsRead,
+    VisitRead,
+)
 from server.reprocessing.tables import (
     BowieDickTest,
     Load,
@@ -116,64 +127,64 @@ CSV_HEADER = [
 ]
 
 
-def _yn(value: bool | None) -> str:
-    return "" if value is None else ("Y" if value else "N")
-
-
-async def export_csv(site_id: int, f: LoadFilter) -> AsyncIterator[str]:
+async def export_csv(site_id: int, f: LoadFilter) -> AsyncGenerator[str | bytes, None]:
     """One row per load, the PHO log's columns (and the corrections of its results), then the
-    audit-chain head of the covered range; yielded a page at a time."""
+    audit-chain head of the covered range. The database writes the rows (export_pg, export_sqlite):
+    a million loads stream with flat memory."""
     tz = await site_zone(site_id)
-    sterilizers = {r["id"]: r for r in await Sterilizer.select().where(Sterilizer.site == site_id)}
+    start, end = day_bounds(tz, f.from_day, f.to_day)
+    where, args = load_where(site_id, f, start, end)
+    fixes = await correction_cells(where, args, tz)
+    yield ",".join(CSV_HEADER) + "\n"
+    lines: AsyncGenerator[str | bytes, None] = (
+        export_sqlite.lines(where, args, tz, fixes)
+        if is_sqlite()
+        else export_pg.copy_lines(where, args, tz.key, fixes)
+    )
+    async with aclosing(lines):  # closed with this one: a reader gone stops the database's work
+        async for chunk in lines:
+            yield chunk
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    async for loads in each_load_page(site_id, f):
-        ids = [load.id for load in loads]
-        contents = await load_contents(ids)
-        fixes = await correction_lines(ids, tz)
-        for load in loads:
-            writer.writerow(
-                [cell(v) for v in _csv_row(load, sterilizers[load.sterilizer_id], contents, fixes, tz)]
-            )
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
     writer.writerow([])
     writer.writerow(["audit_chain", *await chain_range(site_id, f, tz)])
     yield out.getvalue()
 
 
-def _csv_row(
-    load: LoadRead, st: dict[str, Any], contents: dict[int, list[str]], fixes: dict[int, list[str]], tz: Any
-) -> list[Any]:
-    local = load.started_at.astimezone(tz)
-    return [
-        st["name"],
-        st["model"],
-        st["serial"],
-        load.day.isoformat(),
-        local.strftime("%H:%M"),
-        load.load_number,
-        load.cycle_type,
-        "; ".join(contents.get(load.id, [])) or ("BI test" if load.purpose == "bi_test" else ""),
-        _yn(load.implant),
-        _yn(load.physical_met),
-        load.temperature_c,
-        load.minutes,
-        load.pressure_kpa,
-        load.external_ci,
-        load.internal_ci,
-        load.bi_lot,
-        load.bi_result.value,
-        load.bi_read_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.bi_read_at else "",
-        load.operator_initials,
-        load.releaser_name,
-        load.released_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if load.released_at else "",
-        load.status.value,
-        load.comment,
-        " | ".join(fixes.get(load.id, [])),
-    ]
+def load_where(
+    site_id: int, f: LoadFilter, start: datetime | None, end: datetime | None
+) -> tuple[str, list[Any]]:
+    """``load_rows``'s filter as SQL on ``rp_load l`` with Piccolo's ``{}`` placeholders, and its
+    arguments (``start``/``end``: the local days as UTC bounds)."""
+    parts, args = ["l.site = {}"], list[Any]([site_id])
+    if f.sterilizer_id is not None:
+        parts.append("l.sterilizer = {}")
+        args.append(f.sterilizer_id)
+    if start is not None:
+        parts.append("l.started_at >= {}")
+        args.append(start)
+    if end is not None:
+        parts.append("l.started_at < {}")
+        args.append(end)
+    if f.status is not None:
+        parts.append("l.status = {}")
+        args.append(f.status.value)
+    return " AND ".join(parts), args
+
+
+async def correction_cells(where: str, args: list[Any], tz: Any) -> dict[int, str]:
+    """The corrections cell of every corrected load of the export (few: corrections are rare),
+    in one query, worded as ``correction_lines`` words them."""
+    rows = await sql.fetch(
+        "SELECT c.* FROM rp_load_correction c JOIN rp_load l ON l.id = c.load "  # noqa: S608
+        f"WHERE {where} ORDER BY c.at, c.id",
+        *args,
+    )
+    found: dict[int, list[str]] = {}
+    for r in rows:
+        fix = correction_read(r)
+        found.setdefault(fix.load_id, []).append(correction_line(fix, tz))
+    return {load: csv_text(" | ".join(lines)) for load, lines in found.items()}
 
 
 async def correction_lines(load_ids: list[int], tz: Any) -> dict[int, list[str]]:
@@ -190,16 +201,20 @@ async def correction_lines(load_ids: list[int], tz: Any) -> dict[int, list[str]]
     )
     for r in rows:
         fix = correction_read(r)
-        changed = ", ".join(
-            f"{k} {fix.before.get(k, '') or '—'} → {v or '—'}"
-            for k, v in fix.after.items()
-            if fix.before.get(k) != v
-        )
-        found.setdefault(fix.load_id, []).append(
-            f"correction {fix.id}, {fix.at.astimezone(tz).strftime('%Y-%m-%d %H:%M')} by {fix.actor_name}: "
-            f"{changed or 'no change'} ({fix.reason})"
-        )
+        found.setdefault(fix.load_id, []).append(correction_line(fix, tz))
     return found
+
+
+def correction_line(fix: LoadCorrectionRead, tz: Any) -> str:
+    changed = ", ".join(
+        f"{k} {fix.before.get(k, '') or '—'} → {v or '—'}"
+        for k, v in fix.after.items()
+        if fix.before.get(k) != v
+    )
+    return (
+        f"correction {fix.id}, {fix.at.astimezone(tz).strftime('%Y-%m-%d %H:%M')} by {fix.actor_name}: "
+        f"{changed or 'no change'} ({fix.reason})"
+    )
 
 
 async def load_contents(load_ids: list[int]) -> dict[int, list[str]]:
