@@ -3,7 +3,7 @@
 Run: `.venv/bin/python bench/reprocessing_export.py [--sizes 2000,50000]`. For each size it makes a
 fresh SQLite service with the demo clinic, adds that many loads to its sterilizer (straight into the
 table, a made-up year of cycles), starts the service (1 worker) and, as the inspector, downloads
-`loads/export.csv` (streamed a page of 500 loads at a time) and the last page of `loads?limit=100`
+`loads/export.csv` (rows built by SQLite, 2,000 loads a query) and the last page of `loads?limit=100`
 by following cursors. Prints rows, seconds and the service's peak resident memory (VmHWM) after each
 size, so flat memory across sizes shows the export does not hold the whole range. Not a test.
 """
