@@ -176,21 +176,27 @@ async def demo_generate(scale: str, seed: int, base: str | None, sites: int | No
                f"logins s001-manager, s001-inspector, ... password {PASSWORD}")
 
 
-@demo.command(name="check", help="Check the stock ledger: levels = sum of movements, never negative.")
+@demo.command(
+    name="check",
+    help="Check the stock ledger: levels = sum of movements, never negative, running totals = sums.",
+)
 @_run
 async def demo_check() -> None:
     import time
 
     from server.generate import checks
+    from server.stock import rollup
 
     await _require_migrated()
     started = time.monotonic()
     mismatches, negative = await checks.level_mismatches(), await checks.negative_balances()
+    lots, items = await rollup.mismatches()
     click.echo(
         f"{mismatches} stock levels differ from their movements; {negative} movements leave a negative "
-        f"balance ({time.monotonic() - started:.1f} s)"
+        f"balance; {lots} lot and {items} item running totals differ from their sums "
+        f"({time.monotonic() - started:.1f} s)"
     )
-    if mismatches or negative:
+    if mismatches or negative or lots or items:
         sys.exit(1)
 
 

@@ -14,8 +14,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from urllib.parse import unquote, urlsplit
 
-import httpx
-
 from server.alerts.delivery_rules import signature
 from server.config import ConfigError
 
@@ -86,6 +84,10 @@ async def send_mail(settings: MailSettings, to: str, subject: str, body: str) ->
 
 
 async def call_webhook(url: str, secret: str, body: str, *, now: float | None = None) -> None:
+    # Imported here: httpx brings rich, pygments and click for its command line, 4 MiB in every
+    # worker, and only the leader's delivery job sends webhooks.
+    import httpx
+
     payload = body.encode()
     stamp = int(now if now is not None else time.time())
     headers = {

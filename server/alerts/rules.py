@@ -76,16 +76,32 @@ class ComputedRule:
     compute: Callable[[datetime], Awaitable[list[Found]]]
 
 
-_USABLE_BY_ITEM = """
-SELECT i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level,
-       COALESCE(SUM(CASE WHEN l.status = 'available' AND (l.expiry IS NULL OR l.expiry >= {})
-                         THEN sl.on_hand ELSE 0 END), 0) AS usable
-FROM item i
-LEFT JOIN lot l ON l.item = i.id AND SITES(l.site)
-LEFT JOIN stock_level sl ON sl.lot = l.id AND SITES(sl.site)
-WHERE i.active = {} AND SITES(i.site)
-GROUP BY i.site, i.id, i.name, i.kind, i.reorder_point, i.par_level
+# The stock rules read the sweep's view of stock (server/stock/rollup.py, folded just before):
+# lot_stock has each lot with units on hand (and its item's name and settings), item_stock each
+# active item at or below its reorder point by its units in available lots. Usable = those units
+# less the ones past their expiry.
+_EXPIRED_HELD = """
+SELECT ls.site, ls.item, ls.name, ls.kind, ls.active, ls.reorder_point, ls.par_level, SUM(ls.on_hand) AS units
+FROM lot_stock ls
+WHERE ls.expiry < {} AND ls.status = 'available' AND SITES(ls.site)
+GROUP BY ls.site, ls.item, ls.name, ls.kind, ls.active, ls.reorder_point, ls.par_level
 """
+
+# The items that can be low or out: those in item_stock, and those above their reorder point
+# only because their total still counts expired units (a few: each one's lots by the item index).
+_USABLE_BY_ITEM = """
+SELECT s.site, s.item AS id, s.name, s.kind, s.reorder_point, s.par_level,
+       s.available - COALESCE(x.units, 0) AS usable
+FROM item_stock s
+LEFT JOIN (EXPIRED_HELD) x ON x.item = s.item
+WHERE SITES(s.site)
+UNION ALL
+SELECT x.site, x.item AS id, x.name, x.kind, x.reorder_point, x.par_level,
+       (SELECT SUM(a.on_hand) FROM lot_stock a WHERE a.item = x.item AND a.status = 'available') - x.units
+           AS usable
+FROM (EXPIRED_HELD) x
+WHERE x.active AND NOT EXISTS (SELECT 1 FROM item_stock s2 WHERE s2.item = x.item)
+""".replace("EXPIRED_HELD", _EXPIRED_HELD)
 
 LOW_STOCK = Rule(
     "low_stock",
@@ -99,7 +115,7 @@ FROM ("""
     + """) u
 WHERE u.reorder_point > 0 AND u.usable > 0 AND u.usable <= u.reorder_point
 """,
-    lambda now: (now.date(), True),
+    lambda now: (now.date(), now.date()),
     data_and_day_only=True,
 )
 
@@ -115,23 +131,35 @@ FROM ("""
     + """) u
 WHERE (u.reorder_point > 0 OR u.par_level > 0) AND u.usable = 0
 """,
-    lambda now: (now.date(), True),
+    lambda now: (now.date(), now.date()),
     data_and_day_only=True,
 )
 
-_LOT_ON_HAND = """
-SELECT l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind, SUM(sl.on_hand) AS on_hand
-FROM lot l
-JOIN item i ON i.id = l.item
-JOIN stock_level sl ON sl.lot = l.id
-WHERE SITES(l.site) AND SITES(sl.site)
-GROUP BY l.site, l.id, l.lot_number, l.expiry, l.status, i.name, i.kind
-HAVING SUM(sl.on_hand) > 0
+# Lots with units on hand that match WHICH; each rule's condition is written so that an index
+# of lot_stock answers it (by expiry, or the held statuses).
+_HELD_LOTS = """
+SELECT ls.site, ls.lot AS id, ls.lot_number, ls.expiry, ls.status, ls.name, ls.kind, ls.on_hand
+FROM lot_stock ls
+WHERE SITES(ls.site) AND (WHICH)
 """
+# The furthest any site looks ahead, so the expiry index is read for that range only.
+_LONGEST_LOOK_AHEAD = (
+    "(SELECT MAX(m.n) FROM (SELECT VACCINE AS n UNION ALL SELECT OTHER AS n "
+    "UNION ALL SELECT expiry_days_vaccine AS n FROM alert_settings "
+    "UNION ALL SELECT expiry_days_other AS n FROM alert_settings) m)"
+)
+_LONGEST_LOOK_AHEAD = _LONGEST_LOOK_AHEAD.replace("VACCINE", str(THRESHOLDS["expiry_days_vaccine"])).replace(
+    "OTHER", str(THRESHOLDS["expiry_days_other"])
+)
+
 
 def _expiring_sql(sqlite: bool) -> str:
     vaccine = _plus_days(sqlite, "{}", _setting("expiry_days_vaccine"))
     other = _plus_days(sqlite, "{}", _setting("expiry_days_other"))
+    furthest = _plus_days(sqlite, "{}", _LONGEST_LOOK_AHEAD)
+    held = _HELD_LOTS.replace(
+        "WHICH", f"ls.status = 'available' AND ls.expiry >= {{}} AND ls.expiry <= {furthest}"
+    )
     return (
         """
 SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity,
@@ -139,17 +167,19 @@ SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity
            || CAST(t.on_hand AS VARCHAR) || ' on hand' AS title,
        t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, t.expiry AS due
 FROM ("""
-        + _LOT_ON_HAND
+        + held
         + f""") t
 LEFT JOIN alert_settings st ON st.site = t.site
-WHERE t.status = 'available' AND t.expiry >= {{}}
-  AND ((t.kind = 'vaccine' AND t.expiry <= {vaccine}) OR (t.kind <> 'vaccine' AND t.expiry <= {other}))
+WHERE (t.kind = 'vaccine' AND t.expiry <= {vaccine}) OR (t.kind <> 'vaccine' AND t.expiry <= {other})
 """
     )
 
 
 EXPIRING = Rule(
-    "expiring", _expiring_sql, lambda now: (now.date(), now.date(), now.date()), data_and_day_only=True
+    "expiring",
+    _expiring_sql,
+    lambda now: (now.date(), now.date(), now.date(), now.date()),
+    data_and_day_only=True,
 )
 
 EXPIRED_ON_SHELF = Rule(
@@ -160,9 +190,14 @@ SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'critical' AS severit
            || CAST(t.on_hand AS VARCHAR) || ' to record as waste' AS title,
        t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, t.expiry AS due
 FROM ("""
-    + _LOT_ON_HAND
+    # status <> 'available' restates the status index's condition (it is implied; said so that
+    # the planners need not prove it).
+    + _HELD_LOTS.replace(
+        "WHICH",
+        "(ls.status <> 'available' AND ls.status = 'expired') "
+        "OR (ls.expiry < {} AND ls.status IN ('available', 'quarantined'))",
+    )
     + """) t
-WHERE t.status = 'expired' OR (t.status IN ('available', 'quarantined') AND t.expiry < {})
 """,
     lambda now: (now.date(),),
     data_and_day_only=True,
@@ -176,9 +211,8 @@ SELECT t.site, 'lot:' || CAST(t.id AS VARCHAR) AS subject, 'warning' AS severity
            || CAST(t.on_hand AS VARCHAR) || ' held' AS title,
        t.name || ' · ' || t.lot_number AS subject_name, t.on_hand AS quantity, CAST(NULL AS DATE) AS due
 FROM ("""
-    + _LOT_ON_HAND
+    + _HELD_LOTS.replace("WHICH", "ls.status <> 'available' AND ls.status = 'quarantined'")
     + """) t
-WHERE t.status = 'quarantined'
 """,
     lambda _now: (),
     data_and_day_only=True,

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from server.alerts.schemas import AcknowledgeIn, AlertCounts, AlertRead, Severity, SnoozeIn
-from server.alerts.tables import Alert
+from server.alerts.tables import Alert, AlertSighting
 from server.core import audit
 from server.core.auth import Principal, actor_names
 from server.db import write_transaction
@@ -17,7 +17,24 @@ from server.errors import NotFound, RuleViolation
 SEVERITY_ORDER = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
-def _read(row: dict[str, Any]) -> AlertRead:
+async def sightings(site_id: int) -> dict[str, datetime]:
+    """When each rule last read the site (server/alerts/sweep.py)."""
+    rows = await AlertSighting.select(AlertSighting.rule, AlertSighting.at).where(
+        AlertSighting.site == site_id
+    )
+    return {r["rule"]: r["at"] for r in rows}
+
+
+def last_seen(row: dict[str, Any], sighted: dict[str, datetime]) -> datetime:
+    """An open alert was seen whenever its rule last read the site; the sweep writes the row itself
+    only when the alert changes. A resolved alert keeps the sighting it was resolved with."""
+    seen: datetime = row["last_seen"]
+    if row["resolved_at"] is None and row["rule"] in sighted:
+        return max(seen, sighted[row["rule"]])
+    return seen
+
+
+def _read(row: dict[str, Any], sighted: dict[str, datetime]) -> AlertRead:
     return AlertRead(
         id=row["id"],
         rule=row["rule"],
@@ -28,7 +45,7 @@ def _read(row: dict[str, Any]) -> AlertRead:
         quantity=row["quantity"],
         due=row["due"],
         first_seen=row["first_seen"],
-        last_seen=row["last_seen"],
+        last_seen=last_seen(row, sighted),
         resolved_at=row["resolved_at"],
         acknowledged_at=row["acknowledged_at"],
         acknowledged_by=row["acknowledged_by"],
@@ -49,9 +66,10 @@ async def inbox(
     query = Alert.select().where(Alert.site == site_id)
     if resolved:
         query = query.where(Alert.resolved_at.is_not_null()).order_by(Alert.resolved_at, ascending=False)
-        return [_read(r) for r in await query.limit(limit)]
+        return [_read(r, {}) for r in await query.limit(limit)]
     query = query.where(Alert.resolved_at.is_null() if include_snoozed else _showing(now))
-    rows = [_read(r) for r in await query.order_by(Alert.first_seen, ascending=False).limit(limit)]
+    sighted = await sightings(site_id)
+    rows = [_read(r, sighted) for r in await query.order_by(Alert.first_seen, ascending=False).limit(limit)]
     names = await actor_names(a.acknowledged_by for a in rows if a.acknowledged_by)
     rows = [msgspec.structs.replace(a, acknowledged_by_name=names.get(a.acknowledged_by, "")) for a in rows]
     return sorted(rows, key=lambda a: SEVERITY_ORDER[a.severity])  # stable: newest first within
@@ -99,7 +117,7 @@ async def acknowledge(
             now=now,
         )
         row.update(acknowledged_at=now, acknowledged_by=principal.actor, ack_comment=comment)
-        return _read(row)
+        return _read(row, await sightings(site_id))
 
 
 async def snooze(
@@ -119,4 +137,4 @@ async def snooze(
             now=now,
         )
         row["snoozed_until"] = until
-        return _read(row)
+        return _read(row, await sightings(site_id))

@@ -146,3 +146,42 @@ class OpenedVial(Table, tablename="opened_vial"):
     opened_by = Varchar(length=80)
     status = Varchar(length=16, default="open")
     closed_at = Timestamptz(null=True, default=None)
+
+
+# The alert sweep's view of stock (server/stock/rollup.py). Triggers only append to stock_change;
+# the sweep folds those items into lot_stock and item_stock, which nothing else writes, so no
+# user's transaction ever waits on them.
+class StockChange(Table, tablename="stock_change"):
+    """An item whose levels, lots or settings changed since the last fold (one row per change)."""
+
+    id: Serial
+    item = Integer()
+
+
+class LotStock(Table, tablename="lot_stock"):
+    """Each lot with units on hand: its total over every place, with what the alerts print."""
+
+    lot = Integer(primary_key=True)
+    site = Integer(index=True)
+    item = Integer(index=True)
+    lot_number = Varchar(length=40)
+    expiry = Date(null=True, default=None)
+    status = Varchar(length=16)
+    name = Varchar(length=200)
+    kind = Varchar(length=16)
+    active = Boolean(default=True)
+    reorder_point = Integer(default=0)
+    par_level = Integer(default=0)
+    on_hand = Integer()
+
+
+class ItemStock(Table, tablename="item_stock"):
+    """Each active item whose units in available lots are at or below its reorder point."""
+
+    item = Integer(primary_key=True)
+    site = Integer(index=True)
+    name = Varchar(length=200)
+    kind = Varchar(length=16)
+    reorder_point = Integer()
+    par_level = Integer()
+    available = Integer()

@@ -11,6 +11,7 @@ from server.core import audit
 from server.core.rules import LocationKind, Role
 from server.core.tables import AuditEvent
 from server.errors import InvalidInput
+from server.stock import rollup
 from server.stock.counts import check_line_target, plan_post, stray_reasons, variance
 from server.stock.rules import AdjustReason
 from server.stock.schemas_counts import CountLineIn
@@ -468,3 +469,4 @@ async def test_a_post_racing_uses_and_a_recall_keeps_the_ledger_whole(client: Cl
     assert await _level(early, d["fridge"]) == 1
     assert {await _status_of(lot) for lot in (d["a1"], d["b2"], early)} == {"recalled"}
     await _ledger_matches_levels()
+    assert await rollup.mismatches() == (0, 0)  # the alert sweep's running totals kept up

@@ -12,7 +12,7 @@ from server.clock import utcnow
 from server.core.auth import SYSTEM
 from server.core.rules import LocationKind
 from server.errors import DomainError
-from server.stock import ledger
+from server.stock import ledger, rollup
 from server.stock.rules import AdjustReason, WasteReason
 from server.stock.schemas import AdjustIn, TransferIn, UseIn, WasteIn
 from server.stock.tables import Movement, StockLevel
@@ -94,3 +94,4 @@ async def test_on_hand_is_the_sum_of_movements_and_never_negative(
                 (Movement.lot == lot_id) & (Movement.location == place)
             )
             assert on_hand == sum(m["quantity"] for m in moved) == model[place] >= 0
+        assert await rollup.mismatches() == (0, 0)
