@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from server import sql
@@ -25,6 +25,8 @@ from server.reprocessing.export_sql import (
 )
 
 PAGE = 2000  # loads a query: the page and its lines are all the export holds at once
+_ZERO = timedelta(0)
+_MINUTE = "%Y-%m-%d %H:%M"
 
 
 def _cells(*cells: str) -> str:
@@ -76,6 +78,8 @@ class LocalTimes:
         if not stored:
             return ""
         at = datetime.fromisoformat(stored)
+        if at.utcoffset() != _ZERO:  # not as Piccolo stores it: read it as Piccolo would, row by row
+            return (at.replace(tzinfo=UTC) if at.tzinfo is None else at).astimezone(self.tz).strftime(_MINUTE)
         hour = stored[:13]
         if hour not in self.offsets:
             if len(self.offsets) > 50_000:
