@@ -4,7 +4,9 @@ Run: `make bench-stock` (or `.venv/bin/python bench/stock_scan.py [--seconds 10]
 It starts its own service (SQLite: 1 worker; PostgreSQL: 4 workers on a throwaway database), loads
 the demo clinic, and for 1, 10 and 50 concurrent clients runs scan+use pairs for a fixed time. The
 ceiling is the same statements the endpoint's transaction runs, issued in a loop with the bare
-driver (sqlite3; asyncpg). Prints a table with the machine's details. Not a test: nothing asserted.
+driver (sqlite3; asyncpg). Between the two, the service layer alone: the same pair's functions
+called in-process without HTTP (bench/stock_service.py, one process). Prints a table with the
+machine's details and load average. Not a test: nothing asserted.
 The load comes from bench/http1.py, a bare keep-alive client, so that the client's own CPU does not
 cap the figures on a 2-core machine (httpx did, at 50 clients).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import shutil
@@ -52,7 +55,7 @@ def cli(env: dict[str, str], *args: str) -> None:
 
 
 @contextmanager
-def service(env: dict[str, str], workers: int) -> Iterator[str]:
+def service(env: dict[str, str], workers: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -80,7 +83,7 @@ def service(env: dict[str, str], workers: int) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -150,7 +153,21 @@ async def http_run(base: str, token: str, site: int, clients: int, seconds: floa
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     elapsed = time.perf_counter() - started
-    return summarize(latencies, errors, elapsed)
+    return {**summarize(latencies, errors, elapsed), "elapsed": elapsed}
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the service and its workers so far: a figure the machine's load barely moves."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+    except (OSError, IndexError):
+        pass  # not Linux, or the worker just exited
+    return total
 
 
 def summarize(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
@@ -310,11 +327,37 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
-def row(engine: str, clients: int, http: dict[str, float], ceiling: dict[str, float]) -> str:
-    share = 100 * http["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0
+def service_run(env: dict[str, str], token: str, site: int, clients: int, seconds: float) -> dict[str, float]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "stock_service.py"),
+            token,
+            str(site),
+            str(clients),
+            str(seconds),
+        ],
+        env={**env, "PYTHONPATH": str(ROOT), "CLINITRACK_LOG_LEVEL": "warning"},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def row(
+    engine: str, clients: int, http: dict[str, float], alone: dict[str, float], ceiling: dict[str, float]
+) -> str:
+    def share(d: dict[str, float]) -> float:
+        return 100 * d["per_s"] / ceiling["per_s"] if ceiling["per_s"] else 0
+
     return (
         f"| {engine:<10} | {clients:>3} | {http['per_s']:>8.0f} | {http['p50_ms']:>7.1f} | {http['p99_ms']:>7.1f} | "
-        f"{http['max_ms']:>7.1f} | {int(http['errors']):>6} | {ceiling['per_s']:>10.0f} | {share:>6.0f} % |"
+        f"{http['max_ms']:>7.1f} | {int(http['errors']):>6} | {http['cpu_ms']:>5.2f} | {alone['per_s']:>8.0f} | "
+        f"{ceiling['per_s']:>10.0f} | "
+        f"{share(http):>4.0f} % | {share(alone):>4.0f} % | {os.getloadavg()[0]:.1f} |"
     )
 
 
@@ -334,17 +377,21 @@ async def run_engine(engine: str, seconds: float) -> list[str]:
         cli(env, "migrate")
         cli(env, "seed", "demo")
         workers = 4 if engine == "postgres" else 1
-        with service(env, workers) as base:
+        with service(env, workers) as (base, pid):
             token, site, lot_id, fridge = await prepare(base)
             for clients in (1, 10, 50):
+                cpu_before = cpu_seconds(pid)
                 http = await http_run(base, token, site, clients, seconds)
+                pairs = http["per_s"] * http.pop("elapsed")
+                http["cpu_ms"] = 1000 * (cpu_seconds(pid) - cpu_before) / pairs if pairs else 0
+                alone = service_run(env, token, site, clients, seconds)
                 if engine == "postgres":
                     ceiling = await pg_ceiling(
                         env["CLINITRACK_DATABASE_URL"], site, lot_id, fridge, clients, seconds
                     )
                 else:
                     ceiling = sqlite_ceiling(tmp / "clinitrack.sqlite3", site, lot_id, fridge, seconds)
-                rows.append(row(f"{engine} ({workers}w)", clients, http, ceiling))
+                rows.append(row(f"{engine} ({workers}w)", clients, http, alone, ceiling))
                 print(rows[-1], flush=True)
     finally:
         if dbname:
@@ -364,8 +411,12 @@ async def main() -> None:
     print(
         "scan+use pairs per second over HTTP (1 pair = POST /scans + POST /movements/use), and the raw ceiling:"
     )
-    print("| engine     | clients | pairs/s | p50 ms | p99 ms | max ms | errors | raw pairs/s | share |")
-    print("|------------|---------|---------|--------|--------|--------|--------|-------------|-------|")
+    print(
+        "| engine     | clients | pairs/s | p50 ms | p99 ms | max ms | errors | server CPU ms/pair "
+        "| service alone pairs/s "
+        "| raw pairs/s | share | service share | load |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for engine in args.engines.split(","):
         await run_engine(engine.strip(), args.seconds)
 

@@ -5,20 +5,35 @@ against 0.04 ms for a raw statement (measured on this 2-core machine with Postgr
 README's benchmark notes). On the hot path that was half of the service's CPU, so those statements
 are written once here with Piccolo's `{}` placeholders, which it binds for either engine, and run
 through Piccolo's own raw path: inside a transaction they use its connection. Everything else
-keeps the query builder.
+keeps the query builder. On SQLite they skip Piccolo's query object and go straight to the pooled
+engine (server/sqlite_engine.py), which runs them in the event loop's thread when that cannot wait
+on a lock.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
+
+from piccolo.querystring import QueryString
 
 from server.core.tables import Site
 from server.db import engine, in_transaction
+from server.sqlite_engine import PooledSQLiteEngine
+
+
+@lru_cache(maxsize=1024)
+def _for_sqlite(sql: str, arg_count: int) -> str:
+    # Piccolo's own compilation of `{}` placeholders, done once per statement.
+    return QueryString(sql, *range(arg_count)).compile_string(engine_type="sqlite")[0]
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    db = Site._meta.db
+    if isinstance(db, PooledSQLiteEngine) and not any(isinstance(a, QueryString) for a in args):
+        return await db.fetch(_for_sqlite(sql, len(args)), args)
     rows: list[dict[str, Any]] = await Site.raw(sql, *args)
     return rows
 
