@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import Engine
@@ -111,16 +112,25 @@ async def close_pool() -> None:
         await db.close_all()
 
 
+_MIGRATION_ID = re.compile(r'^ID = "([^"]+)"', re.MULTILINE)
+
+
+def _migration_ids(folder: str) -> list[str]:
+    """The ids of a folder's migrations, read from their text: importing them (Piccolo's way) put
+    3.5 MiB of modules in every worker that answers /readyz and added the folder to sys.path again
+    on every call."""
+    files = (f for f in Path(folder).glob("*.py") if f.name != "__init__.py")
+    found = (_MIGRATION_ID.search(f.read_text()) for f in files)
+    return sorted(m.group(1) for m in found if m)
+
+
 async def pending_migrations() -> list[str]:
     """Migration ids on disk that the database has not run yet."""
-    manager = BaseMigrationManager()
     pending: list[str] = []
     if not await Migration.table_exists().run():
         return ["(no migration table)"]
     for app_config in Finder().get_app_configs():
-        on_disk = manager.get_migration_ids(
-            manager.get_migration_modules(app_config.resolved_migrations_folder_path)
-        )
+        on_disk = _migration_ids(app_config.resolved_migrations_folder_path)
         ran = set(await Migration.get_migrations_which_ran(app_name=app_config.app_name))
         pending.extend(f"{app_config.app_name}:{mid}" for mid in on_disk if mid not in ran)
     return pending
