@@ -24,7 +24,15 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
 from server.db import engine
-from server.reprocessing.export_sql import POSTGRES, bi_test_default, int_cell, joined, text_cell, yes_no
+from server.reprocessing.export_sql import (
+    POSTGRES,
+    RESULT_COLUMNS,
+    bi_test_default,
+    int_cell,
+    joined,
+    text_cell,
+    yes_no,
+)
 
 QUEUE_CHUNKS = 8  # chunks of up to ~64 KB each (what asyncpg read at once): memory stays flat
 _running: set[asyncio.Task[None]] = set()  # a task must be referenced until it is done
@@ -45,15 +53,6 @@ _STERILIZER = (
     + joined([text_cell("name", POSTGRES), text_cell("model", POSTGRES), text_cell("serial", POSTGRES)])
     + " AS cells FROM rp_sterilizer OFFSET 0) s ON s.id = l.sterilizer"
 )
-_RESULTS = [
-    "temperature_c",
-    "minutes",
-    "pressure_kpa",
-    "external_ci",
-    "internal_ci",
-    "bi_lot",
-    "bi_result",
-]
 
 
 def _local(column: str, tz: str, pattern: str) -> str:
@@ -74,7 +73,7 @@ def line_query(where: str, n_args: int, *, with_fixes: bool) -> str:
         text_cell(f"COALESCE(c.names, {bi_test_default('l.purpose')})", POSTGRES),
         yes_no("l.implant"),
         yes_no("l.physical_met"),
-        *(text_cell(f"l.{name}", POSTGRES) for name in _RESULTS),
+        *(text_cell(f"l.{name}", POSTGRES) for name in RESULT_COLUMNS),
         _local("l.bi_read_at", tz, "YYYY-MM-DD HH24:MI"),
         text_cell("l.operator_initials", POSTGRES),
         text_cell("l.releaser_name", POSTGRES),

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from server.csvcell import FORMULA_STARTS
 
 _STARTS = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+# The load's recorded results, as text cells in the PHO log's order (after implant and "met").
+RESULT_COLUMNS = (
+    "temperature_c", "minutes", "pressure_kpa", "external_ci", "internal_ci", "bi_lot", "bi_result"
+)
 _NEEDS_QUOTES = (",", '"', "\n")  # a raw newline inside the SQL literal
 
 

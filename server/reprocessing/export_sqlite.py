@@ -15,6 +15,7 @@ from typing import Any
 
 from server import sql
 from server.reprocessing.export_sql import (
+    RESULT_COLUMNS,
     SQLITE,
     bi_test_default,
     csv_text,
@@ -36,18 +37,7 @@ def _cells(*cells: str) -> str:
 _RESULTS = _cells(
     yes_no("l.implant"),
     yes_no("l.physical_met"),
-    *(
-        text_cell(f"l.{name}", SQLITE)
-        for name in (
-            "temperature_c",
-            "minutes",
-            "pressure_kpa",
-            "external_ci",
-            "internal_ci",
-            "bi_lot",
-            "bi_result",
-        )
-    ),
+    *(text_cell(f"l.{name}", SQLITE) for name in RESULT_COLUMNS),
 )
 # CAST(... AS TEXT): the stored text as it is, without the engine's conversion to datetime.
 _STERILIZER = _cells(text_cell("s.name", SQLITE), text_cell("s.model", SQLITE), text_cell("s.serial", SQLITE))

@@ -17,7 +17,7 @@ from server.core.service import site_zone
 from server.core.tables import AuditEvent
 from server.db import is_sqlite
 from server.reprocessing import export_pg, export_sqlite, paging
-from server.reprocessing.export_sql import csv_text
+from server.reprocessing.export_sql import RESULT_COLUMNS, csv_text
 from server.reprocessing.loads import correction_read, load_read, pack_counts, read_loads, use_read
 from server.reprocessing.rules import LoadStatus, SterilizerKind
 from server.reprocessing.schemas import (
@@ -110,13 +110,7 @@ CSV_HEADER = [
     "contents",
     "implant",
     "time_temp_pressure_met",
-    "temperature_c",
-    "minutes",
-    "pressure_kpa",
-    "external_ci",
-    "internal_ci",
-    "bi_lot",
-    "bi_result",
+    *RESULT_COLUMNS,
     "bi_read_at",
     "operator_initials",
     "released_by",
