@@ -230,8 +230,12 @@ const ROLE_SCREENS = {
 async function warmScreens() {
   if (!("serviceWorker" in navigator) || !state.me || !navigator.onLine) return;
   const sw = navigator.serviceWorker;
-  await sw.ready;
-  if (!sw.controller) await new Promise((done) => sw.addEventListener("controllerchange", done, { once: true }));
+  const registration = await sw.ready;
+  if (!sw.controller) {
+    const controlled = new Promise((done) => sw.addEventListener("controllerchange", done, { once: true }));
+    registration.active?.postMessage("claim"); // in case this page loaded while the worker activated
+    await controlled;
+  }
   const names = ROLE_SCREENS[role()] || Object.keys(VIEWS); // managers and admins: every screen
   for (const name of names) await VIEWS[name]?.().catch(() => {});
   document.documentElement.dataset.screensCached = "true";

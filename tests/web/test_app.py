@@ -113,6 +113,25 @@ async def wait_for_worker(page: Page) -> None:
     raise AssertionError("the service worker never took control of the page")
 
 
+async def test_a_page_loaded_past_the_worker_asks_it_to_take_control(new_context: NewContext) -> None:
+    """A page the worker did not claim (loaded while it activated; here a reload that bypasses it,
+    as Shift+reload does) asks for control, so it works offline without another load."""
+    await people()
+    ctx: BrowserContext = await new_context()
+    page = await ctx.new_page()
+    await sign_in(page, "manager")
+    await expect(page.locator(".screen-title")).to_have_text("Dashboard")
+    await wait_for_worker(page)
+    cdp = await ctx.new_cdp_session(page)
+    await cdp.send("Page.reload", {"ignoreCache": True})  # a forced reload skips the worker
+    await expect(page.locator(".screen-title")).to_have_text("Dashboard")
+    await wait_for_worker(page)  # within 15 s; without asking it stayed uncontrolled
+    await ctx.set_offline(True)
+    await page.goto("/#/places")
+    await expect(page.locator("#add-place")).to_be_visible()
+    await ctx.close()
+
+
 async def test_offline_writes_wait_survive_a_reload_and_land_exactly_once(new_context: NewContext) -> None:
     site = await people()
     ctx: BrowserContext = await new_context()
