@@ -178,7 +178,7 @@ async def demo_generate(scale: str, seed: int, base: str | None, sites: int | No
 
 @demo.command(
     name="check",
-    help="Check the stock ledger: levels = sum of movements, never negative, running totals = sums.",
+    help="Check the stock ledger: levels = sum of movements, never negative; the alert view of stock.",
 )
 @_run
 async def demo_check() -> None:
@@ -193,7 +193,7 @@ async def demo_check() -> None:
     lots, items = await rollup.mismatches()
     click.echo(
         f"{mismatches} stock levels differ from their movements; {negative} movements leave a negative "
-        f"balance; {lots} lot and {items} item running totals differ from their sums "
+        f"balance; {lots} lot and {items} item rows of the alert view of stock differ from the ledger "
         f"({time.monotonic() - started:.1f} s)"
     )
     if mismatches or negative or lots or items:

@@ -44,6 +44,21 @@ async def fetchrow(sql: str, *args: Any) -> dict[str, Any] | None:
 
 
 @asynccontextmanager
+async def scratch_table(name: str, columns: str) -> AsyncIterator[None]:
+    """A temporary table for the statements of the caller's transaction. PostgreSQL drops it at
+    commit; on SQLite it would outlive the transaction on the pooled connection, so a leftover
+    is dropped first and the table at the end (a rollback undoes its creation anyway)."""
+    if isinstance(Site._meta.db, PooledSQLiteEngine):
+        await fetch(f"DROP TABLE IF EXISTS temp.{name}")
+        await fetch(f"CREATE TEMP TABLE {name} ({columns})")
+        yield
+        await fetch(f"DROP TABLE temp.{name}")
+        return
+    await fetch(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP")
+    yield
+
+
+@asynccontextmanager
 async def one_connection() -> AsyncIterator[None]:
     """Run several reads on one pooled connection: a checkout per statement costs more than the
     statement. Joins the caller's transaction when there is one."""

@@ -14,9 +14,9 @@ from server.db import is_sqlite, write_transaction
 from server.stock import rollup
 
 # A rule's rows are first put in a temporary table, which the three statements below read.
-_FOUND_TABLE = (
-    "CREATE TEMP TABLE alert_found (site INTEGER, subject VARCHAR(80), severity VARCHAR(16), title TEXT, "
-    "subject_name VARCHAR(300), quantity INTEGER, due DATE)"
+_FOUND_COLUMNS = (
+    "site INTEGER, subject VARCHAR(80), severity VARCHAR(16), title TEXT, subject_name VARCHAR(300), "
+    "quantity INTEGER, due DATE"
 )
 _FOUND = (
     "INSERT INTO alert_found "
@@ -130,26 +130,21 @@ async def _find(rule: Rule | ComputedRule, now: datetime, sites: list[int] | Non
 async def sweep_rule(rule: Rule | ComputedRule, now: datetime, sites: list[int] | None = None) -> RuleOutcome:
     """One rule: upsert what it finds, resolve what it no longer finds. ``sites``: only those
     (a SQL rule's rows and open alerts elsewhere are left as they are)."""
+    scoped = sites if isinstance(rule, Rule) else None  # computed rules read every site
     async with write_transaction():
-        if is_sqlite():
-            await sql.fetch("DROP TABLE IF EXISTS temp.alert_found")
-            await sql.fetch(_FOUND_TABLE)
-        else:
+        if not is_sqlite():
             # JIT compiling took ~0.7 s per large query here and saved less than that; the region's
             # rows are in memory, where an index lookup costs about what a sequential read does.
             await sql.fetch("SET LOCAL work_mem = '64MB'")
             await sql.fetch("SET LOCAL jit = off")
             await sql.fetch("SET LOCAL random_page_cost = 1.1")
-            await sql.fetch(_FOUND_TABLE + " ON COMMIT DROP")
         if isinstance(rule, Rule) and rule.data_and_day_only:
             await rollup.fold()  # the stock rules read the folded view
-        await _find(rule, now, sites if isinstance(rule, Rule) else None)
-        scoped = sites if isinstance(rule, Rule) else None
-        await sql.fetch(_UPSERT, rule.name, now, now)
-        resolved = await sql.fetch(scope(_RESOLVE, scoped), now, rule.name)
-        await sql.fetch(scope(_SIGHTED, scoped), rule.name, now)
-        if is_sqlite():
-            await sql.fetch("DROP TABLE temp.alert_found")
+        async with sql.scratch_table("alert_found", _FOUND_COLUMNS):
+            await _find(rule, now, scoped)
+            await sql.fetch(_UPSERT, rule.name, now, now)
+            resolved = await sql.fetch(scope(_RESOLVE, scoped), now, rule.name)
+            await sql.fetch(scope(_SIGHTED, scoped), rule.name, now)
         return await _count(rule, len(resolved))
 
 

@@ -22,7 +22,6 @@ from server.db import is_sqlite, write_transaction
 # Any constant: sweeps that fold at once would otherwise race to rewrite the same rows.
 _FOLD_LOCK = 7_305_001
 
-_CHANGED_TABLE = "CREATE TEMP TABLE stock_changed (item INTEGER PRIMARY KEY)"
 
 _REFOLD = [
     "DELETE FROM lot_stock WHERE item IN (SELECT c.item FROM stock_changed c)",
@@ -58,27 +57,23 @@ async def fold() -> int:
     transaction: the view then matches the ledger as that transaction sees it."""
     if not await sql.fetch("SELECT 1 AS one FROM stock_change LIMIT 1"):
         return 0
-    if is_sqlite():
-        # One writer at a time: what is read here is what is deleted.
-        await sql.fetch("DROP TABLE IF EXISTS temp.stock_changed")
-        await sql.fetch(_CHANGED_TABLE)
-        await sql.fetch("INSERT INTO stock_changed SELECT DISTINCT item FROM stock_change")
-        await sql.fetch("DELETE FROM stock_change")
-    else:
-        await sql.fetch("SELECT pg_advisory_xact_lock({})", _FOLD_LOCK)
-        await sql.fetch(_CHANGED_TABLE + " ON COMMIT DROP")
-        # DELETE ... RETURNING takes exactly the changes this statement sees; one committed after
-        # it stays for the next fold (a read-then-delete by id could drop it unread).
-        await sql.fetch(
-            "WITH done AS (DELETE FROM stock_change RETURNING item) "
-            "INSERT INTO stock_changed SELECT DISTINCT item FROM done"
-        )
-        await sql.fetch("ANALYZE stock_changed")  # a handful of items or all of them: plan for it
-    row = await sql.fetchrow("SELECT COUNT(*) AS n FROM stock_changed")
-    for statement in _REFOLD:
-        await sql.fetch(statement)
-    if is_sqlite():
-        await sql.fetch("DROP TABLE temp.stock_changed")
+    async with sql.scratch_table("stock_changed", "item INTEGER PRIMARY KEY"):
+        if is_sqlite():
+            # One writer at a time: what is read here is what is deleted.
+            await sql.fetch("INSERT INTO stock_changed SELECT DISTINCT item FROM stock_change")
+            await sql.fetch("DELETE FROM stock_change")
+        else:
+            await sql.fetch("SELECT pg_advisory_xact_lock({})", _FOLD_LOCK)
+            # DELETE ... RETURNING takes exactly the changes this statement sees; one committed
+            # after it stays for the next fold (a read-then-delete by id could drop it unread).
+            await sql.fetch(
+                "WITH done AS (DELETE FROM stock_change RETURNING item) "
+                "INSERT INTO stock_changed SELECT DISTINCT item FROM done"
+            )
+            await sql.fetch("ANALYZE stock_changed")  # a handful of items or all: plan for it
+        row = await sql.fetchrow("SELECT COUNT(*) AS n FROM stock_changed")
+        for statement in _REFOLD:
+            await sql.fetch(statement)
     return int(row["n"]) if row else 0
 
 
